@@ -1,0 +1,152 @@
+"""The command line as a user runs it (subprocesses of `python -m yingshe`)."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import run_cli
+from yingshe.core.gallery import Gallery
+from yingshe.core.images import read_record
+
+FAST = ["--size", "48", "--iterations", "6", "--threads", "1", "-q"]
+
+
+def test_end_to_end_info_recreate_gallery(content_png, style_png, tmp_path):
+    out = tmp_path / "out.png"
+    r = run_cli("style", content_png, "--style", style_png, "-o", out, "--seed", 7, *FAST)
+    assert r.returncode == 0, r.stderr
+    rec = read_record(out)
+    assert rec["mapping"] == "style" and rec["recipe"]["seed"] == 7 and rec["recipe"]["size"] == 48
+    assert len(rec["weights"]["vgg19"]["sha256"]) == 64 and rec["inputs"]["content"][0]["sha256"]
+
+    info = run_cli("info", out)
+    assert info.returncode == 0 and json.loads(info.stdout)["recipe"] == rec["recipe"]
+
+    again = tmp_path / "again.png"
+    r = run_cli("recreate", out, "-o", again, "-q")
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(again)))
+
+    with Gallery.open() as g:
+        paths = [row.path for row in g.list()]
+    assert str(out.resolve()) in paths and str(again.resolve()) in paths
+    listing = run_cli("gallery", "list", "--json")
+    assert len(json.loads(listing.stdout)) == 2
+    found = run_cli("gallery", "search", "again", "--json")
+    assert [row["path"] for row in json.loads(found.stdout)] == [str(again.resolve())]
+    shown = run_cli("gallery", "show", json.loads(found.stdout)[0]["id"])
+    assert json.loads(shown.stdout)["record"]["recipe"]["seed"] == 7
+
+
+def test_recreate_refuses_changed_input(content_png, style_png, tmp_path):
+    out = tmp_path / "out.png"
+    assert run_cli("style", content_png, "--style", style_png, "-o", out, *FAST).returncode == 0
+    Image.new("RGB", (80, 60), (9, 9, 9)).save(content_png)
+    r = run_cli("recreate", out, "-o", tmp_path / "x.png", "-q")
+    assert r.returncode == 2 and "has changed" in r.stderr.decode() and not (tmp_path / "x.png").exists()
+
+
+def test_folder_batch_never_overwrites(content_png, style_png, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.open(content_png).save(photos / name)
+    outdir = tmp_path / "outs"
+    for _ in range(2):
+        r = run_cli("style", photos, "--style", style_png, "-o", f"{outdir}/", *FAST)
+        assert r.returncode == 0, r.stderr
+    assert len(list(outdir.glob("*.png"))) == 4
+
+
+def test_stdout_png_and_json(content_png, style_png, tmp_path):
+    r = run_cli("style", content_png, "--style", style_png, "-o", "-", *FAST)
+    assert r.returncode == 0 and r.stdout[:8] == b"\x89PNG\r\n\x1a\n"
+    out = tmp_path / "j.png"
+    r = run_cli("style", content_png, "--style", style_png, "-o", out, "--json", *FAST)
+    summary = json.loads(r.stdout)
+    assert summary["output"] == str(out) and summary["iterations"] == 6
+
+
+def test_save_every_snapshots(content_png, style_png, tmp_path):
+    out = tmp_path / "s.png"
+    r = run_cli("style", content_png, "--style", style_png, "-o", out, "--save-every", "3", *FAST)
+    assert r.returncode == 0, r.stderr
+    snaps = sorted((tmp_path / "s_steps").glob("*.png"))
+    assert [p.name for p in snaps] == ["48px-00003.png", "48px-00006.png"]
+
+
+def test_mask_option(content_png, style_png, style2_png, tmp_path):
+    mask = tmp_path / "m.png"
+    Image.new("L", (80, 60), 255).save(mask)
+    out = tmp_path / "m_out.png"
+    r = run_cli("style", content_png, "--style", style_png, "--style", style2_png, "--mask", f"1:{mask}",
+                "-o", out, *FAST)
+    assert r.returncode == 0, r.stderr
+    assert read_record(out)["recipe"]["mask_styles"] == [1]
+    r = run_cli("style", content_png, "--style", style_png, "--mask", "x.png", "-o", out, *FAST)
+    assert r.returncode == 2 and "INDEX:FILE" in r.stderr.decode()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--size", "-5"], "--size must be at least"),
+    (["--iterations", "lots"], "whole number"),
+    (["--optimizer", "sgd"], "one of"),
+    (["--style-weight", "inf"], "finite"),
+    (["--device", "tpu"], "invalid choice"),
+    (["--init", "/no/such/init.png"], "does not exist"),
+    (["--content-layers", "relu9_9"], "unknown VGG19 layer"),
+])
+def test_bad_options_exit_2_one_line(content_png, style_png, tmp_path, args, needle):
+    out = tmp_path / "never.png"
+    r = run_cli("style", content_png, "--style", style_png, "-o", out, *args)
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr.decode() and len(r.stderr.decode().strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["missing", "dir", "empty", "text", "truncated"])
+def test_bad_content_files(style_png, tmp_path, kind):
+    p = tmp_path / f"bad_{kind}.png"
+    if kind == "dir":
+        p.mkdir()
+    elif kind == "empty":
+        p.write_bytes(b"")
+    elif kind == "text":
+        p.write_text("nope")
+    elif kind == "truncated":
+        Image.new("RGB", (64, 64), (1, 2, 3)).save(tmp_path / "ok.jpg")
+        p.write_bytes((tmp_path / "ok.jpg").read_bytes()[:200])
+    out = tmp_path / "never.png"
+    r = run_cli("style", p, "--style", style_png, "-o", out, *FAST)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.decode().strip().splitlines()) == 1 and "Traceback" not in r.stderr.decode()
+    assert not out.exists()
+
+
+def test_ctrl_c_keeps_best_so_far(content_png, style_png, tmp_path):
+    out = tmp_path / "int.png"
+    p = subprocess.Popen([sys.executable, "-m", "yingshe", "style", str(content_png), "--style", str(style_png),
+                          "-o", str(out), "--size", "64", "--iterations", "100000", "--threads", "1",
+                          "--save-every", "2"], stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob("int_steps/*.png")):
+        time.sleep(0.2)  # wait until optimisation is under way (a snapshot exists)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    rec = read_record(out)
+    assert rec["interrupted"] is True and rec["summary"]["iterations"] >= 1
+    assert not list(tmp_path.glob(".*.part"))
+    assert out.stat().st_mode & 0o044  # readable by others, like any file the user makes
+
+
+def test_help_teaches():
+    r = run_cli("style", "--help")
+    text = r.stdout.decode()
+    assert r.returncode == 0 and "--preserve-colors" in text and "examples:" in text and "[default: 512" in text

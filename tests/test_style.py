@@ -1,0 +1,107 @@
+"""The style mapping through its Python API, at tiny sizes."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from yingshe.core.errors import BadInput
+from yingshe.core.progress import CallbackProgress
+from yingshe.style import StyleRecipe, stylize
+from yingshe.style import color
+
+TINY = dict(size=48, iterations=12, threads=1)
+
+
+def test_total_loss_falls(content_png, style_png):
+    seen = []
+    prog = CallbackProgress(on_update=lambda done, total, m: seen.append(m["loss"]))
+    art = stylize(content_png, style_png, size=64, iterations=25, progress=prog, threads=1)
+    assert len(seen) == 25
+    assert seen[-1] < 0.5 * seen[0]
+    assert art.summary["loss"] == min(seen)
+    assert art.image.size == (64, 48)
+
+
+@pytest.mark.parametrize("init", ["content", "noise", "style"])
+def test_inits(content_png, style_png, init):
+    art = stylize(content_png, style_png, init=init, **TINY)
+    assert art.image.size == (48, 36)
+
+
+def test_init_from_file_is_recorded(content_png, style_png, style2_png):
+    art = stylize(content_png, style_png, init=str(style2_png), **TINY)
+    assert art.inputs["init"][0]["sha256"]
+
+
+def test_noise_init_depends_on_seed(content_png, style_png):
+    a = stylize(content_png, style_png, init="noise", seed=1, size=32, iterations=3, threads=1)
+    b = stylize(content_png, style_png, init="noise", seed=2, size=32, iterations=3, threads=1)
+    c = stylize(content_png, style_png, init="noise", seed=1, size=32, iterations=3, threads=1)
+    assert np.array_equal(np.asarray(a.image), np.asarray(c.image))
+    assert not np.array_equal(np.asarray(a.image), np.asarray(b.image))
+
+
+def test_adam_and_avg_pooling(content_png, style_png):
+    art = stylize(content_png, style_png, optimizer="adam", pooling="avg", **TINY)
+    assert art.summary["levels"][0]["loss"] < art.summary["levels"][0]["first_loss"]
+
+
+def test_multi_resolution_levels(content_png, style_png):
+    art = stylize(content_png, style_png, sizes=(32, 64), iterations=5, threads=1)
+    assert [lv["size"] for lv in art.summary["levels"]] == [32, 64]
+    assert art.image.size == (64, 48)
+
+
+def test_two_styles_blend_and_masks(content_png, style_png, style2_png, tmp_path):
+    top = Image.new("L", (80, 60), 0)
+    top.paste(255, (0, 0, 80, 30))
+    bottom = Image.eval(top, lambda v: 255 - v)
+    art = stylize(content_png, [style_png, style2_png], masks=[(0, top), (1, bottom)], **TINY)
+    assert len(art.inputs["mask"]) == 2 and art.recipe.mask_styles == (0, 1)
+    art = stylize(content_png, [style_png, style2_png], style_weights=(0.7, 0.3), **TINY)
+    assert art.recipe.style_weights == (0.7, 0.3)
+    with pytest.raises(BadInput, match="no style #3"):
+        stylize(content_png, [style_png], masks=[(3, top)], **TINY)
+    with pytest.raises(BadInput, match="--style-weights"):
+        stylize(content_png, [style_png], style_weights=(0.5, 0.5), **TINY)
+
+
+def test_preserve_colors_luminance_keeps_content_chroma(content_png, style_png):
+    art = stylize(content_png, style_png, preserve_colors="luminance", **TINY)
+    c = torch.from_numpy(np.asarray(Image.open(content_png).resize(art.image.size, Image.LANCZOS), np.float32) / 255)
+    o = torch.from_numpy(np.asarray(art.image, np.float32) / 255)
+    iq_c = color.rgb_to_yiq(c.permute(2, 0, 1)[None])[:, 1:]
+    iq_o = color.rgb_to_yiq(o.permute(2, 0, 1)[None])[:, 1:]
+    assert float((iq_c - iq_o).abs().mean()) < 0.03
+
+
+def test_histogram_matching_matches_moments():
+    g = torch.Generator().manual_seed(0)
+    style = torch.rand(1, 3, 16, 16, generator=g) * 0.5
+    content = (torch.rand(1, 3, 16, 16, generator=g) * 0.3 + 0.4)
+    out = color.match_histogram(style, content)
+    torch.testing.assert_close(out.reshape(3, -1).mean(1), content.reshape(3, -1).mean(1), atol=2e-3, rtol=0)
+    torch.testing.assert_close(torch.cov(out.reshape(3, -1)), torch.cov(content.reshape(3, -1)), atol=2e-3, rtol=0)
+
+
+def test_histogram_mode_runs(content_png, style_png):
+    assert stylize(content_png, style_png, preserve_colors="histogram", **TINY).image
+
+
+def test_stop_keeps_best_so_far(content_png, style_png):
+    prog = CallbackProgress()
+    prog.on_update = lambda done, total, m: prog.stop() if done >= 4 else None
+    art = stylize(content_png, style_png, size=48, iterations=50, progress=prog, threads=1)
+    assert art.interrupted and art.summary["iterations"] == 4 and art.image is not None
+
+
+def test_style_scale_and_layers(content_png, style_png):
+    art = stylize(content_png, style_png, style_scale=0.5, content_layers=("conv3_1",),
+                  style_layers=("relu1_1", "pool2"), style_layer_weights=(1.0, 2.0), **TINY)
+    assert art.recipe.style_layers == ("relu1_1", "pool2")
+
+
+def test_generated_style_source(content_png):
+    art = stylize(content_png, "art:flowfield?seed=3&particles=300&steps=20", **TINY)
+    assert art.inputs["style"][0]["source"] == "art:flowfield?seed=3&particles=300&steps=20&size=48"

@@ -1,0 +1,3 @@
+from yingshe.cli import main
+
+raise SystemExit(main())

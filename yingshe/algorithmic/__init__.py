@@ -1,0 +1,1 @@
+"""Algorithmic art: seed + parameters → image (and SVG). Each generator is a mapping."""

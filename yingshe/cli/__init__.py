@@ -1,0 +1,74 @@
+"""The ``yingshe`` command line. Each family of commands lives in its own module listed in
+``COMMAND_MODULES``; each module has ``add_commands(subparsers)``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+import yingshe
+from yingshe.core.errors import YingsheError
+
+#: One line per command module.
+COMMAND_MODULES = [
+    "yingshe.cli.style",
+    "yingshe.cli.records",
+    "yingshe.cli.gallery",
+    "yingshe.cli.demo",
+]
+
+EPILOG = """\
+examples:
+  yingshe demo                                   make a small gallery offline and print where it is
+  yingshe style photo.jpg --style starry.jpg -o out.png
+  yingshe style photos/ --style a.jpg --style b.jpg --style-weights 0.7,0.3 -o out/
+  yingshe info out.png                           print the recipe inside an artwork
+  yingshe recreate out.png -o again.png          make it again, pixel for pixel
+  yingshe gallery list                           what you have made
+
+Every artwork records its recipe; `yingshe COMMAND --help` explains each command.
+"""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports bad options on one line and exits 2 (argparse's own code)."""
+
+    def error(self, message: str):  # noqa: D401
+        self.exit(2, f"yingshe: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(
+        prog="yingshe",
+        description="映射 yingshe — everything is a mapping: make art with AI, and keep the recipe.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"yingshe {yingshe.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except YingsheError as e:
+        print(f"yingshe: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("yingshe: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `yingshe info x.png | head`: the reader went away; not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except MemoryError:
+        print("yingshe: error: out of memory (try a smaller --size)", file=sys.stderr)
+        return 1

