@@ -83,4 +83,4 @@ def run(recipe: FlowFieldRecipe, inputs: dict, progress: Progress | None = None,
 
 
 MAPPING = register(Mapping("flowfield", "particles drifting along a noise field leave coloured trails",
-                           "algorithmic", FlowFieldRecipe, run))
+                           "algorithmic", FlowFieldRecipe, run, realtime=True))

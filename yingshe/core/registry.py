@@ -42,8 +42,10 @@ class Mapping:
     summary: str  # one line, shown by `yingshe list` and as the studio tab's description
     family: str
     recipe: type["Recipe"]
-    run: Callable[["Recipe", dict, "Progress"], "Artwork"]
+    run: Callable[..., "Artwork"]  # run(recipe, inputs, progress, **options) -> Artwork
     inputs: tuple[InputSpec, ...] = ()
+    #: fast enough (well under a second at 256 px) for the studio to re-render as a slider moves
+    realtime: bool = False
 
 
 _REGISTRY: dict[str, Mapping] = {}
