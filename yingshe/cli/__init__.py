@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "yingshe.cli.records",
     "yingshe.cli.gallery",
     "yingshe.cli.demo",
+    "yingshe.cli.studio",
 ]
 
 EPILOG = """\

@@ -1,0 +1,333 @@
+"""The studio's work, without any user interface: uploads, jobs, live renders, the gallery.
+
+:class:`Studio` is what the Gradio page calls; it is plain Python so it can be tested (and
+benchmarked) without a browser. Everything it writes and everything it hands out lives under
+its output folder.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import io
+import os
+import queue
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from PIL import Image
+
+from yingshe.core import registry, sources
+from yingshe.core.artwork import Artwork, unique_path
+from yingshe.core.errors import BadInput
+from yingshe.core.fingerprint import sha256_bytes
+from yingshe.core.images import decode_image, read_record
+from yingshe.core.progress import CallbackProgress
+from yingshe.studio.controls import to_recipe
+
+#: Uploads bigger than this are refused (bytes); ``--max-upload-mb`` changes it.
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+#: Uploads with more pixels than this are refused (checked from the header, before decoding).
+MAX_UPLOAD_PIXELS = 40_000_000
+#: Longest side of live (slider) renders.
+LIVE_SIZE = 256
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
+
+@dataclass
+class Update:
+    """One message from a running job."""
+
+    kind: str  # "progress" | "done" | "error"
+    done: int = 0
+    total: int = 0
+    metrics: dict = field(default_factory=dict)
+    preview: Image.Image | None = None
+    step: int | None = None
+    artwork: Artwork | None = None
+    path: Path | None = None
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+    def status(self) -> str:
+        if self.kind == "error":
+            return f"⚠️ {self.message}"
+        if self.kind == "done":
+            art = self.artwork
+            note = " (stopped early: best so far)" if art is not None and art.interrupted else ""
+            secs = f" in {art.seconds:.1f} s" if art is not None else ""
+            return f"✅ saved {self.path.name if self.path else ''}{secs}{note}"
+        m = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in self.metrics.items())
+        return f"⏳ step {self.done}/{self.total}" + (f" · {m}" if m else "")
+
+
+class Studio:
+    def __init__(self, output_dir: str | os.PathLike, *, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+                 max_upload_pixels: int = MAX_UPLOAD_PIXELS, live_size: int = LIVE_SIZE,
+                 threads: int | None = None, save_every: int = 10):
+        self.output = Path(output_dir).expanduser().resolve()
+        self.output.mkdir(parents=True, exist_ok=True)
+        self.inputs_dir = self.output / "inputs"
+        self.max_upload_bytes = max_upload_bytes
+        self.max_upload_pixels = max_upload_pixels
+        self.live_size = live_size
+        self.threads = threads
+        self.save_every = save_every
+        self._jobs: dict[str, CallbackProgress] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ mappings
+    def mappings(self) -> list[registry.Mapping]:
+        return registry.all_mappings()
+
+    # ------------------------------------------------------------------ uploads
+    def check_upload(self, path: str | os.PathLike, what: str = "image") -> Image.Image:
+        """Decode an uploaded image or raise :class:`BadInput` saying why it is refused."""
+        p = Path(path)
+        name = p.name
+        try:
+            size = p.stat().st_size
+        except OSError:
+            raise BadInput(f"{what} {name!r} could not be read (upload failed?)") from None
+        if size > self.max_upload_bytes:
+            raise BadInput(f"{what} {name!r} is {size / 2**20:.1f} MB: more than the studio's "
+                           f"{self.max_upload_bytes / 2**20:.0f} MB upload limit")
+        data = p.read_bytes()
+        try:  # the header alone says how many pixels the image would decode to
+            with Image.open(io.BytesIO(data)) as probe:
+                w, h = probe.size
+        except Exception:
+            w = h = 0  # decode_image below gives the precise reason
+        if w * h > self.max_upload_pixels:
+            raise BadInput(f"{what} {name!r} is {w}x{h}: more than the studio's "
+                           f"{self.max_upload_pixels:,}-pixel upload limit")
+        return decode_image(data, name=name, what=what)
+
+    def keep_upload(self, path: str | os.PathLike, what: str = "image") -> sources.Source:
+        """Check an upload and keep a copy under ``output/inputs/`` (named by its sha256), so the
+        artwork's record points at a file that ``recreate`` can load again."""
+        self.check_upload(path, what)
+        p = Path(path)
+        digest = sha256_bytes(p.read_bytes())
+        ext = p.suffix.lower() if p.suffix.lower() in IMAGE_EXTS else ".png"
+        kept = self.inputs_dir / f"{digest[:24]}{ext}"
+        if not kept.exists():
+            self.inputs_dir.mkdir(parents=True, exist_ok=True)
+            tmp = kept.with_name(kept.name + ".part")
+            shutil.copyfile(p, tmp)
+            os.replace(tmp, kept)
+        return sources.load(kept, what=what)
+
+    def load_inputs(self, mapping: registry.Mapping, files: dict[str, Any], size_hint: int | None = None) -> dict:
+        """Uploaded files per InputSpec → ``{name: [Source, ...]}``; missing required ones refused."""
+        out: dict[str, list] = {}
+        for spec in mapping.inputs:
+            got = files.get(spec.name)
+            if got is None or got == "":
+                items = []
+            elif isinstance(got, (list, tuple)):
+                items = [g for g in got if g]
+            else:
+                items = [got]
+            if not items and spec.required:
+                raise BadInput(f"{mapping.name} needs a {spec.name} {spec.kind}: {spec.help}")
+            if items and spec.kind != "image":
+                raise BadInput(f"{spec.name}: {spec.kind} inputs are not supported in the studio yet")
+            if len(items) > 1 and not spec.multiple:
+                raise BadInput(f"{spec.name}: give one image, not {len(items)}")
+            out[spec.name] = [self.keep_upload(_path_of(i), what=f"{spec.name} image") for i in items]
+        return out
+
+    # ------------------------------------------------------------------ jobs
+    def _new_path(self, mapping: str, seed: int) -> Path:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        return unique_path(self.output / f"{mapping}-{stamp}-s{seed}.png")
+
+    def _options(self, mapping: registry.Mapping, progress_preview: bool) -> dict:
+        options: dict = {"threads": self.threads}
+        params = inspect.signature(mapping.run).parameters
+        if progress_preview and ("save_every" in params):
+            options["save_every"] = self.save_every
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            options = {k: v for k, v in options.items() if k in params}
+        return options
+
+    def run(self, mapping_name: str, values, files: dict | None = None, *, key: str = "default") -> Iterator[Update]:
+        """Run a mapping from control values + uploads; yield progress, then the saved artwork."""
+        try:
+            mapping = registry.get(mapping_name)
+            recipe = to_recipe(mapping.recipe, values)
+            inputs = self.load_inputs(mapping, files or {}, getattr(recipe, "size", None))
+        except BadInput as e:
+            yield Update("error", message=str(e))
+            return
+        options = self._options(mapping, True)
+        yield from self._run_thread(key, lambda progress: mapping.run(recipe, inputs, progress, **options))
+
+    def recreate(self, row_id: int, *, key: str = "default") -> Iterator[Update]:
+        """Make a gallery artwork again from its record (inputs checked by sha256)."""
+        from yingshe.core.gallery import Gallery
+        from yingshe.core.recreate import recreate
+
+        try:
+            with Gallery.open() as g:
+                _, record = g.get(int(row_id))
+        except BadInput as e:
+            yield Update("error", message=str(e))
+            return
+        yield from self._run_thread(key, lambda progress: recreate(record, progress=progress))
+
+    def _run_thread(self, key: str, work) -> Iterator[Update]:
+        events: queue.Queue = queue.Queue()
+        progress = CallbackProgress(
+            on_update=lambda done, total, metrics: events.put(Update("progress", done, total, dict(metrics))),
+            on_preview=lambda image, step: events.put(Update("progress", preview=image.copy(), step=step)))
+        with self._lock:
+            old = self._jobs.get(key)
+            if old is not None:
+                old.stop()  # one job per browser session: a new Run replaces the old one
+            self._jobs[key] = progress
+        result: dict = {}
+
+        def target():
+            try:
+                result["artwork"] = work(progress)
+            except BadInput as e:
+                result["error"] = str(e)
+            except Exception as e:  # keep the studio alive; say what went wrong
+                result["error"] = f"{type(e).__name__}: {e}"
+            finally:
+                events.put(None)
+
+        thread = threading.Thread(target=target, name=f"yingshe-job-{key}", daemon=True)
+        thread.start()
+        last = Update("progress")
+        try:
+            while True:
+                ev = events.get()
+                if ev is None:
+                    break
+                if ev.preview is None:
+                    last = ev
+                else:  # previews carry the latest counts too
+                    ev.done, ev.total, ev.metrics = progress.done, progress.total, dict(progress.metrics)
+                yield ev
+            thread.join()
+        finally:
+            if thread.is_alive():  # the page went away mid-job: stop the work cleanly
+                progress.stop()
+            with self._lock:
+                if self._jobs.get(key) is progress:
+                    del self._jobs[key]
+        if "error" in result:
+            yield Update("error", message=result["error"])
+            return
+        art: Artwork = result["artwork"]
+        try:
+            path = art.save(self._new_path(art.mapping, art.recipe.seed))
+        except BadInput as e:
+            yield Update("error", message=str(e))
+            return
+        yield Update("done", last.done or progress.done, last.total or progress.total, artwork=art, path=path)
+
+    def stop(self, key: str = "default") -> bool:
+        """Ask the job of session ``key`` to stop after its current step (it keeps the best so far)."""
+        with self._lock:
+            progress = self._jobs.get(key)
+        if progress is None:
+            return False
+        progress.stop()
+        return True
+
+    def busy(self, key: str = "default") -> bool:
+        with self._lock:
+            return key in self._jobs
+
+    # ------------------------------------------------------------------ live play
+    def live_recipe(self, mapping_name: str, values):
+        mapping = registry.get(mapping_name)
+        recipe = to_recipe(mapping.recipe, values)
+        size = getattr(recipe, "size", None)
+        if isinstance(size, int) and size > self.live_size:
+            recipe = recipe.replace(size=self.live_size)
+        return mapping, recipe
+
+    def live_render(self, mapping_name: str, values) -> Image.Image:
+        """A quick render at ``live_size`` for a realtime mapping (nothing saved)."""
+        mapping, recipe = self.live_recipe(mapping_name, values)
+        if not mapping.realtime:
+            raise BadInput(f"{mapping_name} is not fast enough for live play; press Run")
+        return mapping.run(recipe, {}, None).image
+
+    # ------------------------------------------------------------------ gallery
+    def under_output(self, path: str | os.PathLike) -> bool:
+        try:
+            Path(path).resolve().relative_to(self.output)
+            return True
+        except (ValueError, OSError):
+            return False
+
+    def gallery(self, mapping: str | None = None, text: str = "", limit: int = 60) -> list:
+        """Rows of saved artworks whose files live under this studio's output folder."""
+        from yingshe.core.gallery import Gallery
+
+        with Gallery.open() as g:
+            if text and text.strip():
+                rows = g.search(text.strip(), mapping=mapping or None, limit=limit * 4)
+            else:
+                rows = g.list(mapping=mapping or None, limit=limit * 4)
+        rows = [r for r in rows if self.under_output(r.path) and Path(r.path).is_file()]
+        return rows[:limit]
+
+    def gallery_record(self, row_id: int) -> tuple[Any, dict]:
+        from yingshe.core.gallery import Gallery
+
+        with Gallery.open() as g:
+            row, record = g.get(int(row_id))
+        if not self.under_output(row.path):
+            raise BadInput(f"artwork #{row_id} is not in this studio's output folder")
+        return row, record
+
+    def settings_from_image(self, path: str | os.PathLike) -> tuple[registry.Mapping, dict, dict]:
+        """A yingshe artwork file → (mapping, recipe dict, full record). Refuses anything else."""
+        p = Path(path)
+        if p.stat().st_size > self.max_upload_bytes:
+            raise BadInput(f"{p.name!r} is larger than the studio's upload limit")
+        if p.suffix.lower() != ".json":
+            self.check_upload(p, what="artwork")  # a real, decodable image within the limits
+        record = read_record(p)
+        if not isinstance(record, dict) or "mapping" not in record or "recipe" not in record:
+            raise BadInput(f"{p.name!r} carries no yingshe recipe")
+        mapping = registry.get(record["mapping"])
+        recipe = mapping.recipe.from_dict(record["recipe"], strict=False)
+        return mapping, recipe.to_dict(), record
+
+
+def _path_of(item) -> str:
+    """Gradio hands files over as paths (str) or objects with ``.name``/``.path``."""
+    if isinstance(item, (str, os.PathLike)):
+        return str(item)
+    for attr in ("path", "name"):
+        v = getattr(item, attr, None)
+        if isinstance(v, str):
+            return v
+    if isinstance(item, dict) and "path" in item:
+        return item["path"]
+    raise BadInput("could not read the uploaded file")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+__all__ = ["Studio", "Update", "free_port"]
