@@ -22,6 +22,7 @@ MAPPING_MODULES = [
     "yingshe.style.mapping",
     "yingshe.algorithmic.scheme",
     "yingshe.algorithmic.flowfield",
+    "yingshe.generative.mapping",
 ]
 
 

