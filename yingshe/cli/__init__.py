@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "yingshe.cli.gallery",
     "yingshe.cli.demo",
     "yingshe.cli.studio",
+    "yingshe.cli.train",
+    "yingshe.cli.sample",
 ]
 
 EPILOG = """\
