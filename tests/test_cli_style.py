@@ -150,3 +150,22 @@ def test_help_teaches():
     r = run_cli("style", "--help")
     text = r.stdout.decode()
     assert r.returncode == 0 and "--preserve-colors" in text and "examples:" in text and "[default: 512" in text
+
+
+def test_too_thin_content_refused_before_work(style_png, tmp_path):
+    thin = tmp_path / "thin.png"
+    Image.new("RGB", (4000, 40), (200, 10, 10)).save(thin)
+    r = run_cli("style", thin, "--style", style_png, "-o", tmp_path / "x.png", "--size", "256")
+    assert r.returncode == 2 and "too thin" in r.stderr.decode() and not (tmp_path / "x.png").exists()
+
+
+def test_bad_output_format_refused_before_work(content_png, style_png, tmp_path):
+    r = run_cli("style", content_png, "--style", style_png, "-o", tmp_path / "x.gif", *FAST)
+    assert r.returncode == 2 and "cannot write '.gif'" in r.stderr.decode()
+
+
+def test_jpeg_output_gets_sidecar_and_recreates(content_png, style_png, tmp_path):
+    out = tmp_path / "o.jpg"
+    assert run_cli("style", content_png, "--style", style_png, "-o", out, *FAST).returncode == 0
+    assert (tmp_path / "o.jpg.json").exists()
+    assert json.loads(run_cli("info", out).stdout)["mapping"] == "style"

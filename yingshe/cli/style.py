@@ -102,6 +102,26 @@ def output_paths(contents: list[str], styles: list[str], output: str | None) -> 
     return [Path(output)]
 
 
+def check_output_path(out) -> None:
+    import os
+
+    from yingshe.core.images import SIDECAR_FORMATS
+
+    if out == "-":
+        return
+    out = Path(out)
+    if out.suffix and out.suffix.lower() not in SIDECAR_FORMATS and out.suffix.lower() != ".png":
+        raise BadInput(f"-o {str(out)!r}: cannot write {out.suffix!r} images; use .png (recipe inside), "
+                       ".jpg, .webp, .tif or .bmp (recipe in a .json beside it)")
+    if out.is_dir():
+        raise BadInput(f"-o {str(out)!r} is a folder; end it with / to write into it")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise BadInput(f"-o {str(out)!r}: cannot write in {str(parent)!r}")
+
+
 def cmd_style(args) -> int:
     from yingshe.core import sources
     from yingshe.core.progress import Progress, TqdmProgress
@@ -121,6 +141,8 @@ def cmd_style(args) -> int:
         raise BadInput(f"--threads must be between 1 and 1024; got {args.threads}")
     contents = expand_contents(args.content)
     outs = output_paths(contents, args.style, args.output)
+    for out in outs:  # fail now, not after minutes of work
+        check_output_path(out)
 
     # Load everything first, so a bad file fails before any minutes are spent.
     content_srcs = [sources.load(c, what="content image") for c in contents]

@@ -135,6 +135,7 @@ def run(recipe: StyleRecipe, inputs: dict, progress: Progress | None = None, *, 
         net = net.to(memory_format=torch.channels_last)
 
     levels, level_its = recipe.levels(), recipe.level_iterations()
+    _check_shapes(content_src, style_srcs, levels[0], recipe.style_scale)
     lum = recipe.preserve_colors == "luminance"
     x_rgb: torch.Tensor | None = None
     summary: dict = {"levels": [], "iterations": 0}
@@ -195,6 +196,26 @@ def run(recipe: StyleRecipe, inputs: dict, progress: Progress | None = None, *, 
     return Artwork(mapping="style", recipe=recipe, image=_image(final), inputs=record_inputs,
                    weights={"vgg19": weights.record()}, device=str(dev), threads=n_threads,
                    seconds=time.perf_counter() - t0, summary=summary, interrupted=interrupted)
+
+
+#: VGG19 pools four times before conv5_1: narrower images have no pixels left there.
+MIN_SIDE = 16
+
+
+def _check_shapes(content_src, style_srcs, coarsest: int, style_scale: float) -> None:
+    """Refuse, before any work, pictures too thin to survive VGG19's pooling at some level."""
+    def short_side(img, longest):
+        return min(img.size) * longest / max(img.size)
+
+    if short_side(content_src.image, coarsest) < MIN_SIDE:
+        w, h = content_src.image.size
+        raise BadInput(f"content image is {w}x{h}: too thin for {coarsest}px (its short side must reach "
+                       f"{MIN_SIDE}px); crop it or raise --size/--sizes")
+    for s in style_srcs:
+        if short_side(s.image, max(16, round(coarsest * style_scale))) < MIN_SIDE:
+            w, h = s.image.size
+            raise BadInput(f"style image {s.record['source']!r} is {w}x{h}: too thin at this --style-scale; "
+                           "crop it or raise --style-scale")
 
 
 def _finish(x_rgb: torch.Tensor, content: torch.Tensor, lum: bool) -> torch.Tensor:
