@@ -324,6 +324,8 @@ class Trainer:
             bar.close()
             if self.writer:
                 self.writer.flush()
+        if self.world > 1 and not interrupted:
+            self._sync_buffers()
         elapsed = time.perf_counter() - t0
         done = self.step - step0
         result = TrainResult(self.run_dir, self.step, self.step // self.steps_per_epoch, self.seconds,
@@ -332,6 +334,14 @@ class Trainer:
         if interrupted and self.world == 1 and not bar.stopped():
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved in {self.run_dir} (--resume continues)")
         return result
+
+    @torch.no_grad()
+    def _sync_buffers(self) -> None:
+        """DDP broadcasts buffers (BatchNorm statistics) from rank 0 before each forward, so after
+        the last step they differ by one update; make every rank end with rank 0's."""
+        for net in self.nets.values():
+            for b in net.buffers():
+                dist.broadcast(b, 0)
 
     def _should_stop(self) -> bool:
         stop = self.progress.stopped() or (self.cfg.max_minutes > 0 and self.seconds > 60 * self.cfg.max_minutes)
