@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.noise import fractal_noise
-from yingshe.algorithmic.palettes import PALETTES, palette
-from yingshe.core.artwork import Artwork
+from yingshe.algorithmic.common import Canvas, colours, finish, now
+from yingshe.algorithmic.noise import noise_and_gradient
+from yingshe.algorithmic.palettes import PALETTE_HELP, check_spec
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
 from yingshe.core.registry import Mapping, register
+
+VECTOR = True
+GRID = 1024  # the field is synthesised on at most GRID² points and sampled bilinearly
 
 
 @dataclass
@@ -28,59 +30,106 @@ class FlowFieldRecipe(Recipe):
     octaves: int = param(3, "noise detail levels", min=1, max=8)
     turbulence: float = param(2.0, "how many turns the field makes", min=0.0, max=20.0)
     curl: bool = param(False, "curl noise: divergence-free flow (trails never bunch up)")
-    palette: str = param("ocean", "colour palette", choices=tuple(sorted(PALETTES)))
+    palette: str = param("ocean", PALETTE_HELP)
     stroke: float = param(1.0, "trail brightness per pass", min=0.05, max=20.0)
 
+    def check(self) -> None:
+        check_spec(self.palette)
 
-def render(r: FlowFieldRecipe, progress: Progress | None = None) -> Image.Image:
-    progress = progress or Progress()
-    rng = np.random.default_rng(r.seed)
+
+def dims(r: FlowFieldRecipe) -> tuple[int, int]:
     if r.aspect >= 1:
-        w, h = r.size, max(1, round(r.size / r.aspect))
-    else:
-        h, w = r.size, max(1, round(r.size * r.aspect))
-    n = fractal_noise(h, w, scale=r.scale * max(h, w), octaves=r.octaves, rng=rng)
+        return r.size, max(1, round(r.size / r.aspect))
+    return max(1, round(r.size * r.aspect)), r.size
+
+
+def trails(r: FlowFieldRecipe, rng: np.random.Generator):
+    """Particle paths: (xs, ys, lengths) in image pixels."""
+    from yingshe.algorithmic import kernels
+
+    w, h = dims(r)
+    g = min(max(w, h), GRID) / max(w, h)
+    gw, gh = max(2, round(w * g)), max(2, round(h * g))
+    n, ny, nx = noise_and_gradient(gh, gw, scale=r.scale * max(gh, gw), octaves=r.octaves, rng=rng)
     if r.curl:
-        gy, gx = np.gradient(n)
-        vx, vy = gy, -gx
-        norm = np.hypot(vx, vy) + 1e-9
+        vx, vy = ny, -nx  # curl of the noise: rotate its gradient a quarter turn
+        norm = np.hypot(vx, vy)
+        norm = np.maximum(norm, np.percentile(norm, 5) + 1e-12)
         vx, vy = vx / norm, vy / norm
     else:
         theta = n * np.pi * r.turbulence
         vx, vy = np.cos(theta), np.sin(theta)
-    colours = palette(r.palette)
-    bg, inks = colours[0], colours[1:]
     x = rng.uniform(0, w - 1, r.particles)
     y = rng.uniform(0, h - 1, r.particles)
-    ink = inks[rng.integers(0, len(inks), r.particles)]  # (P, 3)
+    step_len = max(0.5, max(h, w) / 600)
+    xs = np.zeros((r.particles, r.steps))
+    ys = np.zeros((r.particles, r.steps))
+    lens = np.zeros(r.particles, np.int64)
+    sx = (gw - 1) / max(1, w - 1)
+    sy = (gh - 1) / max(1, h - 1)
+    kernels.trace_particles(x, y, np.ascontiguousarray(vx, np.float64), np.ascontiguousarray(vy, np.float64),
+                            gw, gh, sx, sy, r.steps, step_len, xs, ys, lens)
+    return xs, ys, lens
+
+
+def render(r: FlowFieldRecipe, progress: Progress | None = None):
+    progress = progress or Progress()
+    progress.start(2, desc="flowfield")
+    rng = np.random.default_rng(r.seed)
+    w, h = dims(r)
+    cols, used = colours(r)
+    bg, inks = cols[0], cols[1:]
+    xs, ys, lens = trails(r, rng)
+    which = rng.integers(0, len(inks), r.particles)
+    ink = inks[which]
+    progress.update(1)
     acc = np.zeros((3, h * w), np.float64)
     cnt = np.zeros(h * w, np.float64)
-    step_len = max(0.5, max(h, w) / 600)
-    alive = np.ones(r.particles, bool)
-    progress.start(r.steps, desc="flowfield")
-    for _ in range(r.steps):
-        xi = np.clip(x.astype(np.int64), 0, w - 1)
-        yi = np.clip(y.astype(np.int64), 0, h - 1)
-        idx = (yi * w + xi)[alive]
+    rows = max(1, 2_000_000 // max(1, r.steps))
+    for p0 in range(0, r.particles, rows):  # in chunks: bounded memory for many particles
+        sl = slice(p0, min(r.particles, p0 + rows))
+        valid = np.arange(r.steps)[None, :] < lens[sl, None]
+        xi = np.clip(xs[sl].astype(np.int64), 0, w - 1)
+        yi = np.clip(ys[sl].astype(np.int64), 0, h - 1)
+        idx = (yi * w + xi)[valid]
         cnt += np.bincount(idx, minlength=h * w)
+        pink = np.broadcast_to(ink[sl, None, :], (ink[sl].shape[0], r.steps, 3))[valid]
         for c in range(3):
-            acc[c] += np.bincount(idx, weights=ink[alive, c], minlength=h * w)
-        x = x + step_len * vx[yi, xi]
-        y = y + step_len * vy[yi, xi]
-        alive &= (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        progress.update(1)
-    progress.close()
+            acc[c] += np.bincount(idx, weights=pink[:, c], minlength=h * w)
     mean = (acc / np.maximum(cnt, 1)).T.reshape(h, w, 3)
     alpha = (1.0 - np.exp(-cnt * 0.6 * r.stroke)).reshape(h, w, 1)
     img = bg * (1 - alpha) + mean * alpha
-    return Image.fromarray(np.clip(np.round(img * 255), 0, 255).astype(np.uint8), "RGB")
+    image = Image.fromarray(np.clip(np.round(img * 255), 0, 255).astype(np.uint8), "RGB")
+
+    def make_svg() -> str:
+        canvas = Canvas(w, h, bg)
+        stride = max(1, int(round(2 / max(0.5, max(h, w) / 600))))
+        for k in range(r.particles):
+            n = lens[k]
+            if n >= 2:
+                idx = np.r_[np.arange(0, n - 1, stride), n - 1]
+                canvas.polyline(np.stack([xs[k, idx], ys[k, idx]], 1), inks[which[k]], 0.6)
+        return canvas.to_svg()
+    progress.update(1)
+    progress.close()
+    return image, make_svg, used
 
 
-def run(recipe: FlowFieldRecipe, inputs: dict, progress: Progress | None = None, **options) -> Artwork:
-    t0 = time.perf_counter()
-    image = render(recipe, progress)
-    return Artwork(mapping=recipe.mapping, recipe=recipe, image=image, seconds=time.perf_counter() - t0)
+def run(recipe: FlowFieldRecipe, inputs: dict, progress: Progress | None = None, **options):
+    t0 = now()
+    image, make_svg, used = render(recipe, progress)
+    return finish(recipe, t0, image=image, make_svg=make_svg, inputs=used)
 
 
-MAPPING = register(Mapping("flowfield", "particles drifting along a noise field leave coloured trails",
+def sample(rng, size):
+    return {"particles": int(rng.integers(300, 900)), "steps": 60, "scale": float(rng.uniform(0.12, 0.5)),
+            "turbulence": float(rng.uniform(0.8, 4.0)), "curl": bool(rng.random() < 0.4),
+            "stroke": float(rng.uniform(1.0, 3.0))}
+
+
+def CAPTION(r):  # noqa: N802
+    return "curl-noise flowing trails" if r.curl else "flowing trails"
+
+
+MAPPING = register(Mapping("flowfield", "particles drifting along a noise field leave coloured trails (curl option)",
                            "algorithmic", FlowFieldRecipe, run, realtime=True))

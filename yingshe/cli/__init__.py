@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "yingshe.cli.records",
     "yingshe.cli.gallery",
     "yingshe.cli.demo",
+    "yingshe.cli.art",
+    "yingshe.cli.dataset",
     "yingshe.cli.studio",
     "yingshe.cli.train",
     "yingshe.cli.sample",

@@ -22,6 +22,10 @@ MAPPING_MODULES = [
     "yingshe.style.mapping",
     "yingshe.algorithmic.scheme",
     "yingshe.algorithmic.flowfield",
+    "yingshe.algorithmic.mandelbrot",
+    "yingshe.algorithmic.julia",
+    "yingshe.algorithmic.attractor",
+    "yingshe.algorithmic.animation",
     "yingshe.generative.mapping",
 ]
 

@@ -1,0 +1,47 @@
+"""The Mandelbrot set with smooth colouring, any centre and zoom (perturbation beyond 1e10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+
+from yingshe.algorithmic import fractal
+from yingshe.algorithmic.common import ArtRecipe, colours, finish, now
+from yingshe.core.recipe import param
+from yingshe.core.registry import Mapping, register
+
+
+@dataclass
+class MandelbrotRecipe(ArtRecipe):
+    mapping = "mandelbrot"
+
+    palette: str = param("golden", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    centre_x: float = param(-0.745, "real part of the view's centre", min=-3.0, max=3.0)
+    centre_y: float = param(0.186, "imaginary part of the view's centre", min=-3.0, max=3.0)
+    zoom: float = param(60.0, "magnification (1 = the whole set; deep zooms to 1e12 and beyond)", min=0.1, max=1e14)
+    iterations: int = param(500, "most iterations per pixel (deep zooms need more)", min=1, max=1_000_000)
+    density: float = param(1.0, "colour bands per unit of smooth escape time", min=0.01, max=100.0)
+    offset: float = param(0.0, "shift along the palette", min=0.0, max=1.0)
+
+
+def run(recipe: MandelbrotRecipe, inputs: dict, progress=None, **options):
+    t0 = now()
+    cols, used = colours(recipe)
+    rgb = fractal.render(recipe.size, recipe.size, recipe.centre_x, recipe.centre_y, recipe.zoom,
+                         recipe.iterations, cols, recipe.density, recipe.offset, progress=progress)
+    return finish(recipe, t0, image=Image.fromarray(rgb, "RGB"), inputs=used)
+
+
+def sample(rng, size):
+    spots = [(-0.745, 0.186, 60.0), (-0.7453, 0.1127, 600.0), (-0.16, 1.0405, 40.0), (-1.25066, 0.02012, 800.0),
+             (-0.5, 0.0, 1.0), (0.2925, 0.0149, 300.0), (-0.7746806106, 0.1374168856, 3000.0)]
+    x, y, z = spots[rng.integers(len(spots))]
+    return {"centre_x": x, "centre_y": y, "zoom": z * float(rng.uniform(0.7, 1.5)), "iterations": 300,
+            "density": float(rng.uniform(0.5, 2.0)), "offset": float(rng.uniform(0, 1))}
+
+
+CAPTION = "mandelbrot fractal filaments"
+
+MAPPING = register(Mapping("mandelbrot", "the Mandelbrot set, smooth-coloured, zoomable to 1e12 and beyond",
+                           "algorithmic", MandelbrotRecipe, run, realtime=True))
