@@ -43,7 +43,10 @@ def _key(request: gr.Request | None, mapping: str) -> str:
 
 
 def _record_json(record: dict) -> str:
-    return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
+    """The record as JSON, mapping and recipe first (what a person looks for)."""
+    first = {k: record[k] for k in ("mapping", "recipe") if k in record}
+    rest = {k: record[k] for k in sorted(record) if k not in first}
+    return json.dumps({**first, **rest}, indent=2, ensure_ascii=False)
 
 
 class _Tab:
@@ -80,12 +83,12 @@ class _Tab:
                         for c in advanced:
                             made[c.name] = _component(c, f"{name}-{c.name}")
                 self.components = [made[c.name] for c in self.controls]
+            with gr.Column(scale=1):
                 with gr.Row():
                     self.run = gr.Button("Run", variant="primary", elem_id=f"{name}-run")
                     self.stop = gr.Button("Stop", variant="stop", elem_id=f"{name}-stop")
                 self.live = gr.Checkbox(value=True, label="live preview (256 px)", elem_id=f"{name}-live",
                                         visible=mapping.realtime)
-            with gr.Column(scale=1):
                 self.image = gr.Image(label="result", type="pil", format="png", interactive=False,
                                       elem_id=f"{name}-output", height=420)
                 self.status = gr.Markdown("", elem_id=f"{name}-status", elem_classes=["ys-status"])
@@ -165,10 +168,11 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                         show_progress_on=[t.status], api_name=f"run_{name.replace('-', '_')}")
 
             def stop_job(request: gr.Request, name=name):
-                return ("⏹ stopping after this step…" if studio.stop(_key(request, name))
-                        else "nothing is running")
+                # The job's own status line says "stopped early" when it has saved the best so far;
+                # writing to it here could race with that final update, so this only shows a toast.
+                gr.Info("stopping after this step…" if studio.stop(_key(request, name)) else "nothing is running")
 
-            t.stop.click(stop_job, inputs=None, outputs=[t.status], concurrency_limit=None,
+            t.stop.click(stop_job, inputs=None, outputs=None, concurrency_limit=None,
                          show_progress="hidden", api_name=f"stop_{name.replace('-', '_')}")
             seed = next(comp for comp, c in zip(t.components, t.controls) if c.name == "seed")
             dice = t.dice.click(lambda: random.randint(0, 2**31 - 1), inputs=None, outputs=[seed],
@@ -192,9 +196,8 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                         comp.release(**kw)
                     elif c.widget in ("dropdown", "checkbox"):
                         comp.input(**kw)
-                    else:
+                    else:  # number and text boxes: when Enter is pressed
                         comp.submit(**kw)
-                        comp.blur(**kw)
                 dice.then(**kw)
                 t.live.input(**kw)
 
@@ -222,7 +225,8 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                 return [gr.update()] * len(ctl_outputs)
             return settings_outputs(file)
 
-        load_file.upload(load_settings, inputs=[load_file], outputs=ctl_outputs, concurrency_limit=None)
+        load_file.upload(load_settings, inputs=[load_file], outputs=ctl_outputs, concurrency_limit=None).then(
+            lambda: None, inputs=None, outputs=[load_file], show_progress="hidden")  # ready for the next drop
 
         # ------------------------------------------------------------ gallery
         def refresh(mapping, text):
@@ -288,7 +292,8 @@ def _job_outputs(up: Update, progress) -> tuple:
     if up.kind == "error":
         return gr.update(), up.status(), gr.update(), gr.update()
     art = up.artwork
-    return art.image, up.status(), _record_json(art.record()), str(up.path)
+    shown = str(up.path) if up.path is not None and up.path.suffix == ".gif" else art.image
+    return shown, up.status(), _record_json(art.record()), str(up.path)
 
 
 def launch(output: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,

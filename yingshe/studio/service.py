@@ -145,9 +145,9 @@ class Studio:
         return out
 
     # ------------------------------------------------------------------ jobs
-    def _new_path(self, mapping: str, seed: int) -> Path:
+    def _new_path(self, mapping: str, seed: int, ext: str = ".png") -> Path:
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        return unique_path(self.output / f"{mapping}-{stamp}-s{seed}.png")
+        return unique_path(self.output / f"{mapping}-{stamp}-s{seed}{ext}")
 
     def _options(self, mapping: registry.Mapping, progress_preview: bool) -> dict:
         options: dict = {"threads": self.threads}
@@ -229,10 +229,11 @@ class Studio:
             yield Update("error", message=result["error"])
             return
         art: Artwork = result["artwork"]
+        ext = ".gif" if getattr(art, "frames", None) else ".png"  # animations are saved as GIFs
         try:
-            path = art.save(self._new_path(art.mapping, art.recipe.seed))
-        except BadInput as e:
-            yield Update("error", message=str(e))
+            path = art.save(self._new_path(art.mapping, art.recipe.seed, ext))
+        except Exception as e:
+            yield Update("error", message=f"could not save the artwork: {e}")
             return
         yield Update("done", last.done or progress.done, last.total or progress.total, artwork=art, path=path)
 

@@ -1,0 +1,269 @@
+"""End to end: `yingshe studio` in a subprocess, driven by a real headless Chromium (Playwright).
+
+Screenshots of each step go to test-artifacts/studio/. Needs Debian's chromium (.ci/run installs
+it) and the `playwright` Python package; never `playwright install`.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("gradio")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "test-artifacts" / "studio"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    base = tmp_path_factory.mktemp("studio")
+    home, out = base / "home", base / "out"
+    port = _free_port()
+    env = dict(os.environ, YINGSHE_HOME=str(home), YINGSHE_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    log = open(base / "studio.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "yingshe", "studio", "--port", str(port), "--output", str(out),
+                             "--threads", "1"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("studio exited: " + (base / "studio.log").read_text())
+        try:
+            if _get(url) == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("studio did not start: " + (base / "studio.log").read_text())
+    yield {"url": url, "out": out, "home": home, "base": base, "proc": proc}
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        # Playwright gives each launch a fresh temporary profile (--user-data-dir).
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _page(browser, url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = ctx.new_page()
+    page.goto(url)
+    page.wait_for_selector("#tabs", timeout=60_000)
+    page.get_by_role("tab", name="flowfield").click()
+    page.wait_for_selector("#flowfield-run", timeout=30_000)
+    return page
+
+
+def _shot(page, name):
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _set(page, elem_id, value):
+    """Type into a slider's number box, a number box or a text box, and commit it."""
+    box = page.locator(f"#{elem_id} input[type=number], #{elem_id} textarea, #{elem_id} input[type=text]").first
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def _wait_text(page, elem_id, text, timeout=120_000):
+    try:
+        page.wait_for_function(
+            "([id, t]) => { const e = document.getElementById(id); return e && e.innerText.includes(t); }",
+            arg=[elem_id, text], timeout=timeout)
+    except Exception:
+        _shot(page, f"failed-waiting-for-{elem_id}")
+        raise
+
+
+def _small_flowfield(page, seed):
+    page.get_by_role("tab", name="flowfield").click()
+    _set(page, "flowfield-seed", seed)
+    _set(page, "flowfield-size", 48)
+    _set(page, "flowfield-particles", 300)
+    _set(page, "flowfield-steps", 30)
+
+
+def _pattern(path, seed):
+    rng = np.random.default_rng(seed)
+    a = (rng.random((40, 40, 3)) * 255).astype(np.uint8)
+    Image.fromarray(a, "RGB").resize((64, 48)).save(path)
+    return path
+
+
+def test_studio_in_a_real_browser(studio, browser, tmp_path):
+    url, out = studio["url"], studio["out"]
+    page = _page(browser, url)
+    _shot(page, "01-start")
+    tabs = page.get_by_role("tab").all_inner_texts()
+    assert "flowfield" in tabs and "style" in tabs and "gallery" in tabs  # one tab per mapping + gallery
+
+    # --- a small algorithmic artwork through the page
+    _small_flowfield(page, 7)
+    page.click("#flowfield-run")
+    _wait_text(page, "flowfield-status", "saved")
+    page.wait_for_selector("#flowfield-output img")
+    recipe_text = page.locator("#flowfield-recipe").inner_text()
+    assert '"size": 48' in recipe_text and '"seed": 7' in recipe_text
+    _shot(page, "02-flowfield-result")
+    made = sorted(out.glob("flowfield-*.png"))
+    assert len(made) == 1
+    from yingshe.core.images import read_record
+
+    assert read_record(made[0])["recipe"]["particles"] == 300
+
+    # --- live play: a slider release re-renders at once (nothing saved)
+    slider = page.locator("#flowfield-turbulence input[type=range]")
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
+    _wait_text(page, "flowfield-status", "live preview", timeout=30_000)
+    _shot(page, "03-flowfield-live")
+    assert len(list(out.glob("flowfield-*.png"))) == 1
+
+    # --- a tiny style transfer with previews, then one stopped with Stop
+    page.get_by_role("tab", name="style").click()
+    page.locator("#style-input-content input[type=file]").set_input_files(str(_pattern(tmp_path / "c.png", 1)))
+    page.locator("#style-input-style input[type=file]").set_input_files(str(_pattern(tmp_path / "s.png", 2)))
+    _set(page, "style-size", 48)
+    _set(page, "style-iterations", 20)
+    page.click("#style-run")
+    _wait_text(page, "style-status", "step", timeout=120_000)
+    _shot(page, "04-style-running")
+    _wait_text(page, "style-status", "saved", timeout=180_000)
+    page.wait_for_selector("#style-output img")
+    assert '"mapping": "style"' in page.locator("#style-recipe").inner_text()
+    _shot(page, "05-style-result")
+
+    _set(page, "style-iterations", 5000)
+    page.click("#style-run")
+    _wait_text(page, "style-status", "step", timeout=120_000)
+    page.click("#style-stop")
+    _wait_text(page, "style-status", "stopped early", timeout=120_000)
+    _shot(page, "06-style-stopped")
+    stopped = [p for p in out.glob("style-*.png") if read_record(p)["interrupted"]]
+    assert len(stopped) == 1 and read_record(stopped[0])["summary"]["iterations"] < 5000
+
+    # --- the gallery shows the works and their recipes
+    page.get_by_role("tab", name="gallery").click()
+    page.wait_for_function("document.querySelectorAll('#gallery-grid img').length >= 3", timeout=30_000)
+    page.locator("#gallery-mapping input").fill("flowfield")
+    page.locator("#gallery-mapping input").press("Enter")
+    page.click("#gallery-refresh")
+    page.wait_for_function("document.querySelectorAll('#gallery-grid img').length == 1", timeout=30_000)
+    page.locator("#gallery-grid img").first.click()
+    _wait_text(page, "gallery-recipe", '"mapping": "flowfield"', timeout=30_000)
+    _shot(page, "07-gallery-recipe")
+
+    # --- load settings back from that image (change the seed first, then restore it)
+    page.get_by_role("tab", name="flowfield").click()
+    _set(page, "flowfield-seed", 999)
+    _set(page, "flowfield-size", 500)
+    page.get_by_role("tab", name="gallery").click()
+    page.locator("#load-settings input[type=file]").set_input_files(str(made[0]))
+    _wait_text(page, "load-status", "loaded the flowfield settings", timeout=30_000)
+    assert page.locator("#flowfield-seed input").input_value() == "7"
+    assert page.locator("#flowfield-size input[type=number]").input_value() == "48"
+    assert page.locator("#flowfield-particles input").input_value() == "300"
+    _shot(page, "08-settings-loaded")
+
+    # --- a corrupt upload shows an error and the studio keeps working
+    bad = tmp_path / "corrupt.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"this is not really a png" * 10)
+    page.locator("#load-settings input[type=file]").set_input_files(str(bad))
+    _wait_text(page, "load-status", "⚠️", timeout=30_000)
+    assert "corrupt" in page.locator("#load-status").inner_text() or "not an image" in page.locator("#load-status").inner_text()
+    _shot(page, "09-corrupt-settings-file")
+    page.context.close()
+    page = _page(browser, url)  # a fresh page: its content input is empty
+    page.get_by_role("tab", name="style").click()
+    page.locator("#style-input-content input[type=file]").set_input_files(str(bad))
+    page.locator("#style-input-style input[type=file]").set_input_files(str(tmp_path / "s.png"))
+    _set(page, "style-iterations", 5)
+    page.click("#style-run")
+    _wait_text(page, "style-status", "⚠️", timeout=60_000)
+    assert "content image" in page.locator("#style-status").inner_text()
+    _shot(page, "10-corrupt-content")
+    page.get_by_role("tab", name="flowfield").click()
+    _set(page, "flowfield-seed", 8)
+    page.click("#flowfield-run")
+    page.wait_for_function("document.getElementById('flowfield-recipe').innerText.includes('\"seed\": 8')",
+                           timeout=60_000)
+    assert len(list(out.glob("flowfield-*.png"))) == 2
+    _shot(page, "11-still-working")
+    page.context.close()
+
+
+def test_two_browser_sessions_at_once(studio, browser):
+    url, out = studio["url"], studio["out"]
+    before = len(list(out.glob("flowfield-*.png")))
+    a, b = _page(browser, url), _page(browser, url)
+    for page, seed in ((a, 101), (b, 202)):
+        _small_flowfield(page, seed)
+        _set(page, "flowfield-particles", 20000)
+        _set(page, "flowfield-steps", 200)
+    a.click("#flowfield-run")
+    b.click("#flowfield-run")  # queued behind a's job (one job at a time by default)
+    for page, seed in ((a, 101), (b, 202)):
+        page.wait_for_function(f"document.getElementById('flowfield-recipe').innerText.includes('\"seed\": {seed}')",
+                               timeout=120_000)
+    _shot(a, "12-session-a")
+    _shot(b, "13-session-b")
+    from yingshe.core.images import read_record
+
+    seeds = [read_record(p)["recipe"]["seed"] for p in out.glob("flowfield-*.png")]
+    assert len(seeds) == before + 2 and {101, 202} <= set(seeds)
+    a.context.close()
+    b.context.close()
+
+
+def test_only_the_output_folder_is_served(studio):
+    url, out = studio["url"], studio["out"]
+    made = sorted(out.glob("*.png"))
+    assert made, "run the browser test first (module order)"
+    assert _get(f"{url}gradio_api/file={made[0]}") == 200
+    assert _get(f"{url}gradio_api/file=/etc/passwd") in (403, 404)
+    assert _get(f"{url}gradio_api/file={ROOT / 'pyproject.toml'}") in (403, 404)
+    home_db = studio["home"] / "gallery.sqlite3"
+    assert home_db.exists() and _get(f"{url}gradio_api/file={home_db}") in (403, 404)
