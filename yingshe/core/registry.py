@@ -26,6 +26,13 @@ MAPPING_MODULES = [
     "yingshe.algorithmic.julia",
     "yingshe.algorithmic.attractor",
     "yingshe.algorithmic.animation",
+    "yingshe.algorithmic.lsystem",
+    "yingshe.algorithmic.reaction",
+    "yingshe.algorithmic.packing",
+    "yingshe.algorithmic.voronoi",
+    "yingshe.algorithmic.truchet",
+    "yingshe.algorithmic.subdivision",
+    "yingshe.algorithmic.harmonograph",
     "yingshe.generative.mapping",
 ]
 
