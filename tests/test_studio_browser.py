@@ -249,6 +249,14 @@ def test_two_browser_sessions_at_once(studio, browser):
         page.wait_for_function(f"document.getElementById('flowfield-recipe').innerText.includes('\"seed\": {seed}')",
                                timeout=120_000)
     _shot(a, "12-session-a")
+    # the latent explorer (when a trained GAN/VAE ships): a direction slider re-renders the picture
+    if a.locator("#tab-latent-button, [role=tab]:has-text('latent explorer')").count():
+        a.get_by_role("tab", name="latent explorer").click()
+        s = a.locator("#latent-d1 input[type=range]").bounding_box()
+        a.mouse.click(s["x"] + s["width"] * 0.8, s["y"] + s["height"] / 2)
+        _wait_text(a, "latent-status", "seed 0", timeout=60_000)
+        a.wait_for_selector("#latent-output img")
+        _shot(a, "14-latent-explorer")
     _shot(b, "13-session-b")
     from yingshe.core.images import read_record
 

@@ -126,7 +126,8 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                 if latent_ui.available():
                     with gr.Tab("latent explorer", id="tab-latent", elem_id="tab-latent"):
                         latent_tab = latent_ui.build_tab(studio)
-            except ImportError:
+            except Exception as e:  # the explorer is optional; the rest of the studio must work
+                print(f"yingshe studio: latent explorer unavailable ({type(e).__name__}: {e})")
                 latent_tab = None
             with gr.Tab("gallery", id="tab-gallery", elem_id="tab-gallery") as gallery_tab:
                 with gr.Row():

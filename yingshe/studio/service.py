@@ -96,8 +96,8 @@ class Studio:
         except OSError:
             raise BadInput(f"{what} {name!r} could not be read (upload failed?)") from None
         if size > self.max_upload_bytes:
-            raise BadInput(f"{what} {name!r} is {size / 2**20:.1f} MB: more than the studio's "
-                           f"{self.max_upload_bytes / 2**20:.0f} MB upload limit")
+            raise BadInput(f"{what} {name!r} is {_human(size)}: more than the studio's "
+                           f"{_human(self.max_upload_bytes)} upload limit")
         data = p.read_bytes()
         try:  # the header alone says how many pixels the image would decode to
             with Image.open(io.BytesIO(data)) as probe:
@@ -308,6 +308,13 @@ class Studio:
         mapping = registry.get(record["mapping"])
         recipe = mapping.recipe.from_dict(record["recipe"], strict=False)
         return mapping, recipe.to_dict(), record
+
+
+def _human(n: int) -> str:
+    for unit, k in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= k:
+            return f"{n / k:.3g} {unit}"
+    return f"{n} bytes"
 
 
 def _path_of(item) -> str:

@@ -1,0 +1,191 @@
+"""Studio without a browser: recipe → controls, the job/upload/gallery handlers, the CLI."""
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from yingshe.core.errors import BadInput
+from yingshe.core.images import read_record
+from yingshe.core.recipe import Recipe, param
+from yingshe.studio.controls import controls_for, to_recipe, to_values
+from yingshe.studio.service import Studio
+
+from conftest import run_cli
+
+
+@dataclass
+class DemoRecipe(Recipe):
+    mapping = "demo-controls"
+    size: int = param(256, "side", min=16, max=8192)
+    count: int = param(10, "many", min=1, max=2_000_000)
+    gain: float = param(0.5, "gain", min=0.0, max=4.0)
+    weight: float = param(1e3, "weight", min=0.0, max=1e12)
+    mode: str = param("a", "mode", choices=("a", "b"))
+    on: bool = param(False, "switch")
+    sizes: tuple[int, ...] = param((), "sizes", min=16, max=64, max_len=3)
+    lr: float | None = param(None, "step", min=1e-6, max=10.0, advanced=True)
+    name: str = param("x", "free text")
+
+
+def test_recipe_becomes_controls():
+    c = {x.name: x for x in controls_for(DemoRecipe)}
+    assert c["seed"].widget == "seed" and c["seed"].maximum == 2**32 - 1
+    assert (c["size"].widget, c["size"].minimum, c["size"].maximum, c["size"].step) == ("slider", 16, 8192, 1)
+    assert c["count"].widget == "number" and c["count"].precision == 0  # a 2M-wide slider is unusable
+    assert c["gain"].widget == "slider" and 0 < c["gain"].step <= 0.01
+    assert c["weight"].widget == "number"
+    assert c["mode"].widget == "dropdown" and c["mode"].choices == ("a", "b")
+    assert c["on"].widget == "checkbox"
+    assert c["sizes"].widget == "text" and c["sizes"].value == ""
+    assert c["lr"].widget == "text" and c["lr"].advanced and "auto" in c["lr"].info
+    assert c["name"].widget == "text"
+
+
+def test_control_values_round_trip_and_validate():
+    values = to_values(DemoRecipe(), DemoRecipe)
+    assert to_recipe(DemoRecipe, values) == DemoRecipe()
+    r = to_recipe(DemoRecipe, {"seed": 3.0, "size": 64.0, "sizes": "16, 32", "lr": "0.5", "on": True})
+    assert (r.seed, r.size, r.sizes, r.lr, r.on) == (3, 64, (16, 32), 0.5, True)
+    assert to_values(r, DemoRecipe)[[s.name for s in DemoRecipe.params()].index("sizes")] == "16,32"
+    with pytest.raises(BadInput, match="--size must be at most 8192"):
+        to_recipe(DemoRecipe, {"size": 9000})
+    with pytest.raises(BadInput, match="--sizes takes at most 3"):
+        to_recipe(DemoRecipe, {"sizes": "16,16,16,16"})
+
+
+def test_every_registered_mapping_gets_controls():
+    from yingshe.core.registry import all_mappings
+
+    for m in all_mappings():
+        ctls = controls_for(m.recipe)
+        assert [c.name for c in ctls] == [s.name for s in m.recipe.params()]
+        assert to_recipe(m.recipe, to_values(m.recipe(), m.recipe)) == m.recipe()
+
+
+def _png(path, w=40, h=30, seed=0):
+    rng = np.random.default_rng(seed)
+    Image.fromarray((rng.random((h, w, 3)) * 255).astype(np.uint8), "RGB").save(path)
+    return path
+
+
+FLOW = {"seed": 5, "size": 40, "particles": 200, "steps": 20}
+
+
+def test_run_saves_under_output_with_record_and_gallery_row(tmp_path):
+    studio = Studio(tmp_path / "out")
+    ups = list(studio.run("flowfield", FLOW))
+    assert [u.kind for u in ups][-1] == "done" and any(u.kind == "progress" and u.total > 0 and 0 < u.fraction <= 1 for u in ups)
+    done = ups[-1]
+    assert done.path.parent == studio.output and done.path.exists()
+    assert read_record(done.path)["recipe"]["particles"] == 200
+    rows = studio.gallery()
+    assert [r.path for r in rows] == [str(done.path)]
+    assert studio.gallery(mapping="style") == [] and studio.gallery(text="nomatch-xyz") == []
+    mapping, recipe, _ = studio.settings_from_image(done.path)
+    assert mapping.name == "flowfield" and recipe["seed"] == 5 and recipe["size"] == 40
+
+
+def test_bad_values_and_uploads_are_errors_not_crashes(tmp_path):
+    studio = Studio(tmp_path / "out", max_upload_bytes=200_000, max_upload_pixels=100 * 100)
+    [u] = list(studio.run("flowfield", {**FLOW, "size": 1}))
+    assert u.kind == "error" and "--size must be at least 16" in u.message
+    [u] = list(studio.run("style", {"size": 32}, {}))
+    assert u.kind == "error" and "needs a content image" in u.message
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 20)
+    with pytest.raises(BadInput, match="corrupt|not an image"):
+        studio.check_upload(bad)
+    big = _png(tmp_path / "big.png", 120, 100)  # 12,000 px > 10,000
+    with pytest.raises(BadInput, match="pixel upload limit"):
+        studio.check_upload(big)
+    noisy = _png(tmp_path / "noisy.png", 90, 90)  # random pixels: > 5000 bytes
+    with pytest.raises(BadInput, match=r"is \d+(\.\d+)? KB: more than the studio's 4.88 KB upload limit"):
+        Studio(tmp_path / "out", max_upload_bytes=5000).check_upload(noisy)
+    with pytest.raises(BadInput, match="corrupt|not an image"):
+        studio.settings_from_image(bad)
+    plain = _png(tmp_path / "plain.png", 8, 8)
+    with pytest.raises(BadInput, match="carries no yingshe recipe"):
+        studio.settings_from_image(plain)
+    assert list(studio.run("flowfield", FLOW))[-1].kind == "done"  # still working
+
+
+def test_stop_ends_a_style_job_cleanly_with_best_so_far(tmp_path, content_png, style_png):
+    studio = Studio(tmp_path / "out", threads=1, save_every=2)
+    values = {"size": 32, "iterations": 3000}
+    seen = []
+    stopper = None
+    for u in studio.run("style", values, {"content": str(content_png), "style": [str(style_png)]}, key="k"):
+        seen.append(u)
+        if u.preview is not None and stopper is None:
+            assert studio.busy("k")
+            stopper = threading.Timer(0.0, studio.stop, args=("k",))
+            stopper.start()
+    done = seen[-1]
+    assert done.kind == "done" and done.artwork.interrupted
+    assert any(u.preview is not None for u in seen)  # intermediate previews
+    rec = read_record(done.path)
+    assert rec["interrupted"] and rec["summary"]["iterations"] < 3000
+    # inputs were kept under the output folder, so the record points at files recreate can load
+    src = rec["inputs"]["content"][0]["source"]
+    assert studio.under_output(src)
+    assert not studio.busy("k") and studio.stop("k") is False
+
+
+def test_recreate_from_gallery(tmp_path):
+    studio = Studio(tmp_path / "out")
+    first = list(studio.run("flowfield", FLOW))[-1]
+    row = studio.gallery()[0]
+    again = list(studio.recreate(row.id))[-1]
+    assert again.kind == "done" and again.path != first.path
+    assert np.array_equal(np.asarray(Image.open(again.path)), np.asarray(Image.open(first.path)))
+
+
+def test_live_render_is_small_and_saves_nothing(tmp_path):
+    studio = Studio(tmp_path / "out")
+    img = studio.live_render("flowfield", {**FLOW, "size": 1024})
+    assert max(img.size) == 256
+    assert studio.gallery() == [] and not list(studio.output.glob("*.png"))
+    with pytest.raises(BadInput, match="not fast enough"):
+        studio.live_render("style", {})
+
+
+def test_latent_explorer_when_available():
+    from yingshe.studio import latent
+
+    if not latent.available():
+        pytest.skip("no yingshe.generative.latent models")
+    ex = latent.Explorer(k=3)
+    name = ex.names()[0]
+    a = np.asarray(ex.render(name, 0, [0, 0, 0]))
+    b = np.asarray(ex.render(name, 0, [3, 0, 0]))
+    assert a.shape[0] == 256 and a.shape == b.shape and not np.array_equal(a, b)
+    assert np.array_equal(a, np.asarray(ex.render(name, 0, [0, 0, 0])))
+
+
+def test_cli_studio_help_and_bad_options():
+    r = run_cli("studio", "--help")
+    assert r.returncode == 0 and b"127.0.0.1" in r.stdout and b"--auth" in r.stdout
+    r = run_cli("studio", "--auth", "nopassword")
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"USER:PASS" in r.stderr
+    r = run_cli("studio", "--concurrency", "0")
+    assert r.returncode == 2 and b"--concurrency" in r.stderr
+
+
+def test_cli_studio_without_gradio_says_so(tmp_path):
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "gradio.py").write_text("raise ImportError('blocked for the test')\n")
+    r = run_cli("studio", env={"PYTHONPATH": str(blocker)})
+    assert r.returncode == 2 and b'pip install "yingshe[studio]"' in r.stderr and r.stderr.count(b"\n") == 1
+
+
+def test_yingshe_help_does_not_import_gradio():
+    import subprocess
+    import sys
+
+    code = "import sys, yingshe.cli as c; c.build_parser(); print('gradio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False"
