@@ -134,11 +134,15 @@ def test_ctrl_c_keeps_best_so_far(content_png, style_png, tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "yingshe", "style", str(content_png), "--style", str(style_png),
                           "-o", str(out), "--size", "64", "--iterations", "100000", "--threads", "1",
                           "--save-every", "2"], stderr=subprocess.PIPE, stdout=subprocess.PIPE)
-    deadline = time.time() + 120
-    while time.time() < deadline and not list(tmp_path.glob("int_steps/*.png")):
-        time.sleep(0.2)  # wait until optimisation is under way (a snapshot exists)
-    p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=120)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(tmp_path.glob("int_steps/*.png")):
+            time.sleep(0.2)  # wait until optimisation is under way (a snapshot exists)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:  # never leave a runaway optimiser behind
+            p.kill()
     assert p.returncode == 130, err
     rec = read_record(out)
     assert rec["interrupted"] is True and rec["summary"]["iterations"] >= 1
