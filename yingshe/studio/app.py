@@ -115,7 +115,7 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
             load_file = gr.File(label="load settings from image (drop a yingshe PNG)", file_count="single",
                                 elem_id="load-settings", height=90, scale=3)
             load_status = gr.Markdown("", elem_id="load-status", elem_classes=["ys-status"])
-        with gr.Tabs(elem_id="tabs") as tabset:
+        with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabset:  # every tab visible
             for m in mappings:
                 with gr.Tab(m.name, id=f"tab-{m.name}", elem_id=f"tab-{m.name}"):
                     tabs[m.name] = _Tab(studio, m)

@@ -1,0 +1,123 @@
+"""Studio latency: slider release → new image, for the live (realtime) mappings and the latent
+explorer, at 256 px on this machine. Target: ≤ 300 ms.
+
+Measures (1) the server-side handler alone (what the slider's event runs) and (2) the round
+trip through a real page: `yingshe studio` in a subprocess, headless Chromium, a slider moved
+with the mouse, timed until the new image is in the page.
+
+    nice -n 10 python bench/studio_latency.py [--repeats 15] [--no-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+
+def _stats(xs):
+    xs = sorted(xs)
+    return f"median {statistics.median(xs) * 1000:6.1f} ms   p90 {xs[int(0.9 * (len(xs) - 1))] * 1000:6.1f} ms   (n={len(xs)})"
+
+
+def server_side(repeats: int) -> None:
+    from yingshe.core.registry import all_mappings
+    from yingshe.studio.controls import to_values
+    from yingshe.studio.service import Studio
+
+    studio = Studio(tempfile.mkdtemp())
+    for m in all_mappings():
+        if not m.realtime:
+            continue
+        values = dict(zip([s.name for s in m.recipe.params()], to_values(m.recipe(), m.recipe)))
+        studio.live_render(m.name, values)  # warm-up
+        times = []
+        for i in range(repeats):
+            values["seed"] = i
+            t = time.perf_counter()
+            studio.live_render(m.name, values)
+            times.append(time.perf_counter() - t)
+        print(f"handler  {m.name:<14} 256 px  {_stats(times)}")
+    from yingshe.studio import latent
+
+    if latent.available():
+        ex = latent.Explorer()
+        for name in ex.names():
+            ex.render(name, 0, [0] * ex.k)
+            times = []
+            for i in range(repeats):
+                t = time.perf_counter()
+                ex.render(name, 0, [i / repeats * 3] + [0] * (ex.k - 1))
+                times.append(time.perf_counter() - t)
+            print(f"handler  latent:{name:<8} 256 px  {_stats(times)}")
+
+
+def round_trip(repeats: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from yingshe.studio.service import free_port
+
+    port = free_port()
+    out = tempfile.mkdtemp()
+    env = dict(os.environ, YINGSHE_HOME=tempfile.mkdtemp(), GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen([sys.executable, "-m", "yingshe", "studio", "--port", str(port), "--output", out],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            page = b.new_page(viewport={"width": 1280, "height": 1100})
+            page.goto(url)
+            page.wait_for_selector("#tabs")
+            cases = [("flowfield", "flowfield", "#flowfield-turbulence", "#flowfield-output img")]
+            if page.locator("[role=tab]:has-text('latent explorer')").count():
+                cases.append(("latent explorer", "latent", "#latent-d1", "#latent-output img"))
+            for tab, label, slider, img in cases:
+                page.get_by_role("tab", name=tab).click()
+                box = page.locator(f"{slider} input[type=range]").bounding_box()
+                times = []
+                for i in range(repeats + 1):
+                    before = page.eval_on_selector(img, "e => e.src") if page.locator(img).count() else None
+                    x = box["x"] + box["width"] * (0.2 + 0.6 * ((i * 7) % repeats) / repeats)
+                    t = time.perf_counter()
+                    page.mouse.click(x, box["y"] + box["height"] / 2)
+                    page.wait_for_function(
+                        "([sel, old]) => { const e = document.querySelector(sel); return e && e.src !== old && e.complete; }",
+                        arg=[img, before], timeout=30_000)
+                    if i:  # the first one warms up
+                        times.append(time.perf_counter() - t)
+                print(f"page     {label:<14} 256 px  {_stats(times)}")
+            b.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--no-browser", action="store_true")
+    a = ap.parse_args()
+    import torch
+
+    print(f"torch threads {torch.get_num_threads()}, cpus {os.cpu_count()}")
+    server_side(a.repeats)
+    if not a.no_browser:
+        round_trip(a.repeats)
+
+
+if __name__ == "__main__":
+    main()
