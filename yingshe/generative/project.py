@@ -58,7 +58,7 @@ def project(model, img, *, steps: int = 300, lr: float = 0.05, perceptual: float
         opt.zero_grad()
         loss.backward()
         opt.step()
-        loss_v = float(loss)
+        loss_v = float(loss.detach())
         progress.update(1, loss=loss_v)
         if progress.stopped():
             break
