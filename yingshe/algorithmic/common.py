@@ -127,16 +127,17 @@ class Canvas:
                 s = None if stroke is None else _rgb255(stroke)
                 lw = max(1, int(round(width * ss)))
                 if kind == "circle":
-                    cx, cy, r = data[0] * ss, (data[1] - y0) * ss, data[2] * ss
+                    cx, cy, r = round(data[0] * ss), round((data[1] - y0) * ss), data[2] * ss
                     draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=f, outline=s,
                                  width=lw if s is not None else 0)
                 elif kind == "polygon":
-                    p = [tuple(v) for v in ((data - off) * ss)]
+                    p = [tuple(v) for v in np.round((data - off) * ss)]
                     draw.polygon(p, fill=f, outline=None)
                     if s is not None and width > 0:
                         draw.line(p + [p[0]], fill=s, width=lw, joint="curve" if lw > 2 else None)
                 else:
-                    p = [tuple(v) for v in ((data - off) * ss)]
+                    # whole supersampled pixels: identical pixels whichever strip draws them
+                    p = [tuple(v) for v in np.round((data - off) * ss)]
                     draw.line(p, fill=s, width=lw, joint="curve" if lw > 2 else None)
             if ss > 1:
                 strip = strip.reduce(ss)

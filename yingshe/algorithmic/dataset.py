@@ -66,7 +66,10 @@ def make_one(job: tuple) -> dict:
     mapping, recipe = recipe_for(name, i, size, seed)
     art = mapping.run(recipe, {}, None)
     rel = f"{name}/{i:05d}.png"
-    save_image(art.image, Path(out_dir) / rel, art.record())
+    record = art.record()
+    for volatile in ("created", "seconds"):  # a dataset is byte-for-byte reproducible
+        record.pop(volatile, None)
+    save_image(art.image, Path(out_dir) / rel, record)
     return {"file": rel, "class": name, "caption": caption(noun_for(name, recipe), art.image),
             "recipe": recipe.to_dict()}
 
@@ -92,10 +95,6 @@ def build(out_dir: str | os.PathLike, generators: list[str], n: int, size: int, 
         raise BadInput(f"-o {str(out)!r} is a file, not a folder")
     for g in generators:
         (out / g).mkdir(parents=True, exist_ok=True)
-    import yingshe.core.artwork  # noqa: F401  (record() needs torch: import once, before forking)
-    import torch  # noqa: F401
-
-    # nothing parallel (numba/OpenMP) may run in this process before it forks the workers
     jobs = [(str(out), generators[i % len(generators)], i, size, seed) for i in range(n)]
     workers = workers or min(os.cpu_count() or 1, 8)
     captions = out / "captions.jsonl"
@@ -105,7 +104,8 @@ def build(out_dir: str | os.PathLike, generators: list[str], n: int, size: int, 
         if workers > 1 and n > 8:
             import multiprocessing as mp
 
-            ctx = mp.get_context("fork")
+            # spawn, not fork: numba's and torch's thread pools must not be forked mid-flight
+            ctx = mp.get_context("spawn")
             with ctx.Pool(workers, initializer=_worker_init) as pool:
                 for row in pool.imap(make_one, jobs, chunksize=8):
                     f.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")

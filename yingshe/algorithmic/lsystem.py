@@ -34,6 +34,7 @@ PRESETS = {
     "gosper": ("A", "A=A-B--B+A++AA+B-;B=+A-BB--B-A++A+B", 60.0, 4, 0.0),
 }
 DRAW = set("FGAB")
+PLANTS = ("plant", "bush", "weed")
 
 
 @dataclass
@@ -46,7 +47,8 @@ class LSystemRecipe(ArtRecipe):
     rules: str = param("", "your own grammar, e.g. 'X=F+[[X]-X]-F[-FX]+X;F=FF' (default: the preset's)")
     angle: float | None = param(None, "turn angle in degrees (default: the preset's)", min=-360.0, max=360.0)
     iterations: int | None = param(None, "rewriting rounds (default: the preset's)", min=0, max=30)
-    jitter: float = param(0.0, "random wobble of each turn, in degrees (organic plants)", min=0.0, max=45.0)
+    jitter: float | None = param(None, "random wobble of each turn in degrees (default: 4 for plants, 0 for curves)",
+                                 min=0.0, max=45.0)
     width: float = param(1.2, "line width in pixels at 1024 px", min=0.05, max=20.0)
     margin: float = param(0.05, "empty border, as a fraction of the size", min=0.0, max=0.45)
 
@@ -128,7 +130,8 @@ def run(recipe: LSystemRecipe, inputs: dict, progress: Progress | None = None, *
     angle = recipe.angle if recipe.angle is not None else angle
     iters = recipe.iterations if recipe.iterations is not None else iters
     rng = np.random.default_rng(recipe.seed)
-    lines = turtle(expand(axiom, rules_d, iters), angle, heading, recipe.jitter, rng)
+    jitter = recipe.jitter if recipe.jitter is not None else (4.0 if recipe.preset in PLANTS and not custom else 0.0)
+    lines = turtle(expand(axiom, rules_d, iters), angle, heading, jitter, rng)
     size = recipe.size
     canvas = Canvas(size, size, cols[0])
     if lines:
