@@ -43,10 +43,8 @@ def dims(r: FlowFieldRecipe) -> tuple[int, int]:
     return max(1, round(r.size * r.aspect)), r.size
 
 
-def trails(r: FlowFieldRecipe, rng: np.random.Generator):
-    """Particle paths: (xs, ys, lengths) in image pixels."""
-    from yingshe.algorithmic import kernels
-
+def field(r: FlowFieldRecipe, rng: np.random.Generator):
+    """The velocity grid (vx, vy) and the particles' start points."""
     w, h = dims(r)
     g = min(max(w, h), GRID) / max(w, h)
     gw, gh = max(2, round(w * g)), max(2, round(h * g))
@@ -61,41 +59,50 @@ def trails(r: FlowFieldRecipe, rng: np.random.Generator):
         vx, vy = np.cos(theta), np.sin(theta)
     x = rng.uniform(0, w - 1, r.particles)
     y = rng.uniform(0, h - 1, r.particles)
+    return np.ascontiguousarray(vx, np.float64), np.ascontiguousarray(vy, np.float64), x, y
+
+
+def trace(r: FlowFieldRecipe, vx, vy, x, y):
+    """Paths of the particles starting at (x, y): (xs, ys, lengths) in image pixels."""
+    from yingshe.algorithmic import kernels
+
+    w, h = dims(r)
+    gh, gw = vx.shape
     step_len = max(0.5, max(h, w) / 600)
-    xs = np.zeros((r.particles, r.steps))
-    ys = np.zeros((r.particles, r.steps))
-    lens = np.zeros(r.particles, np.int64)
-    sx = (gw - 1) / max(1, w - 1)
-    sy = (gh - 1) / max(1, h - 1)
-    kernels.trace_particles(x, y, np.ascontiguousarray(vx, np.float64), np.ascontiguousarray(vy, np.float64),
-                            gw, gh, sx, sy, r.steps, step_len, xs, ys, lens)
+    xs = np.zeros((len(x), r.steps))
+    ys = np.zeros((len(x), r.steps))
+    lens = np.zeros(len(x), np.int64)
+    kernels.trace_particles(x, y, vx, vy, gw, gh, (gw - 1) / max(1, w - 1), (gh - 1) / max(1, h - 1),
+                            r.steps, step_len, xs, ys, lens)
     return xs, ys, lens
 
 
 def render(r: FlowFieldRecipe, progress: Progress | None = None):
     progress = progress or Progress()
-    progress.start(2, desc="flowfield")
     rng = np.random.default_rng(r.seed)
     w, h = dims(r)
     cols, used = colours(r)
     bg, inks = cols[0], cols[1:]
-    xs, ys, lens = trails(r, rng)
+    vx, vy, x, y = field(r, rng)
     which = rng.integers(0, len(inks), r.particles)
     ink = inks[which]
-    progress.update(1)
     acc = np.zeros((3, h * w), np.float64)
     cnt = np.zeros(h * w, np.float64)
-    rows = max(1, 2_000_000 // max(1, r.steps))
-    for p0 in range(0, r.particles, rows):  # in chunks: bounded memory for many particles
-        sl = slice(p0, min(r.particles, p0 + rows))
-        valid = np.arange(r.steps)[None, :] < lens[sl, None]
-        xi = np.clip(xs[sl].astype(np.int64), 0, w - 1)
-        yi = np.clip(ys[sl].astype(np.int64), 0, h - 1)
+    chunk = max(1, 2_000_000 // max(1, r.steps))  # particles per batch: bounded memory
+    progress.start(r.particles, desc="flowfield")
+    for p0 in range(0, r.particles, chunk):
+        sl = slice(p0, min(r.particles, p0 + chunk))
+        xs, ys, lens = trace(r, vx, vy, x[sl], y[sl])
+        valid = np.arange(r.steps)[None, :] < lens[:, None]
+        xi = np.clip(xs.astype(np.int64), 0, w - 1)
+        yi = np.clip(ys.astype(np.int64), 0, h - 1)
         idx = (yi * w + xi)[valid]
         cnt += np.bincount(idx, minlength=h * w)
-        pink = np.broadcast_to(ink[sl, None, :], (ink[sl].shape[0], r.steps, 3))[valid]
+        pink = np.broadcast_to(ink[sl, None, :], (len(xs), r.steps, 3))[valid]
         for c in range(3):
             acc[c] += np.bincount(idx, weights=pink[:, c], minlength=h * w)
+        progress.update(len(xs))
+    progress.close()
     mean = (acc / np.maximum(cnt, 1)).T.reshape(h, w, 3)
     alpha = (1.0 - np.exp(-cnt * 0.6 * r.stroke)).reshape(h, w, 1)
     img = bg * (1 - alpha) + mean * alpha
@@ -104,14 +111,15 @@ def render(r: FlowFieldRecipe, progress: Progress | None = None):
     def make_svg() -> str:
         canvas = Canvas(w, h, bg)
         stride = max(1, int(round(2 / max(0.5, max(h, w) / 600))))
-        for k in range(r.particles):
-            n = lens[k]
-            if n >= 2:
-                idx = np.r_[np.arange(0, n - 1, stride), n - 1]
-                canvas.polyline(np.stack([xs[k, idx], ys[k, idx]], 1), inks[which[k]], 0.6)
+        for p0 in range(0, r.particles, chunk):
+            xs, ys, lens = trace(r, vx, vy, x[p0:p0 + chunk], y[p0:p0 + chunk])
+            for k in range(len(xs)):
+                n = lens[k]
+                if n >= 2:
+                    idx = np.r_[np.arange(0, n - 1, stride), n - 1]
+                    canvas.polyline(np.stack([xs[k, idx], ys[k, idx]], 1), inks[which[p0 + k]], 0.6)
         return canvas.to_svg()
-    progress.update(1)
-    progress.close()
+
     return image, make_svg, used
 
 

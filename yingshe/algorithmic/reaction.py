@@ -17,6 +17,9 @@ PRESETS = {"coral": (0.0545, 0.062), "mitosis": (0.0367, 0.0649), "spots": (0.03
            "maze": (0.029, 0.057), "worms": (0.058, 0.065)}
 
 
+PARALLEL_CELLS = 384 * 384
+
+
 @dataclass
 class ReactionRecipe(ArtRecipe):
     mapping = "reaction"
@@ -52,11 +55,13 @@ def simulate(r: ReactionRecipe, g: int, progress: Progress) -> np.ndarray:
     u2, v2 = np.empty_like(u), np.empty_like(v)
     f, k = rates(r)
     chunk = max(1, min(r.steps, 500))
+    # threads pay a barrier every step: worth it only on big grids
+    kernel = kernels.gray_scott if g * g >= PARALLEL_CELLS else kernels.gray_scott_serial
     done = 0
     progress.start(r.steps, desc="reaction")
     while done < r.steps and not progress.stopped():
         n = min(chunk, r.steps - done)
-        u, v = kernels.gray_scott(u, v, u2, v2, np.float32(0.2097), np.float32(0.105), np.float32(f),
+        u, v = kernel(u, v, u2, v2, np.float32(0.2097), np.float32(0.105), np.float32(f),
                                   np.float32(k), n)
         u2, v2 = (np.empty_like(u), np.empty_like(v)) if u2 is u else (u2, v2)
         done += n
