@@ -47,7 +47,7 @@ def measured_colours(img) -> tuple[np.ndarray, np.ndarray]:
     """(background, main foreground colour) of a picture: the most common colour, and the most
     common colour clearly different from it (k-means in OKLab)."""
     small = img.convert("RGB").copy()
-    small.thumbnail((64, 64))
+    small.thumbnail((40, 40))
     px = np.asarray(small, np.float32).reshape(-1, 3) / 255.0
     centres, counts = kmeans_oklab(px, 5, seed=0, iters=12)
     from yingshe.algorithmic.palettes import srgb_to_oklab

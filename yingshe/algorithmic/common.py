@@ -146,7 +146,7 @@ class Canvas:
 
 
 def _rgb255(c) -> tuple[int, int, int]:
-    return tuple(int(round(float(np.clip(v, 0, 1)) * 255)) for v in c)
+    return tuple(int(round(min(1.0, max(0.0, float(v))) * 255)) for v in c)
 
 
 def _bbox(shape) -> tuple[float, float, float, float]:

@@ -60,7 +60,7 @@ def noun_for(name: str, recipe) -> str:
 
 def make_one(job: tuple) -> dict:
     from yingshe.algorithmic.captions import caption
-    from yingshe.core.images import save_image
+    from yingshe.core.images import png_bytes
 
     out_dir, name, i, size, seed = job
     mapping, recipe = recipe_for(name, i, size, seed)
@@ -69,7 +69,8 @@ def make_one(job: tuple) -> dict:
     record = art.record()
     for volatile in ("created", "seconds"):  # a dataset is byte-for-byte reproducible
         record.pop(volatile, None)
-    save_image(art.image, Path(out_dir) / rel, record)
+    # plain write, no fsync per picture: captions.jsonl (renamed into place last) marks a finished set
+    (Path(out_dir) / rel).write_bytes(png_bytes(art.image, record))
     return {"file": rel, "class": name, "caption": caption(noun_for(name, recipe), art.image),
             "recipe": recipe.to_dict()}
 

@@ -143,9 +143,10 @@ def run(recipe: LSystemRecipe, inputs: dict, progress: Progress | None = None, *
         maxd = max(d for _, d in lines)
         inks = cols[1:]
         lw = recipe.width * size / 1024
+        shades = ramp(inks, np.arange(maxd + 1) / maxd if maxd else np.array([0.5]))
         for p, d in lines:
             t = d / maxd if maxd else 0.5
-            colour = ramp(inks, np.array([t]))[0]
+            colour = shades[d if maxd else 0]
             canvas.polyline(p * scale + offset, colour, max(0.05, lw * (1.6 - t)))
     progress.update(1)
     progress.close()

@@ -52,7 +52,7 @@ def hex_to_rgb(text: str) -> np.ndarray:
 
 
 def rgb_to_hex(rgb) -> str:
-    r, g, b = (int(round(float(np.clip(c, 0, 1)) * 255)) for c in rgb)
+    r, g, b = (int(round(min(1.0, max(0.0, float(c))) * 255)) for c in rgb)
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
@@ -72,6 +72,8 @@ _M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
 _M2 = np.array([[0.2104542553, 0.7936177850, -0.0040720468],
                 [1.9779984951, -2.4285922050, 0.4505937099],
                 [0.0259040371, 0.7827717662, -0.8086757660]])
+_M1_INV = np.linalg.inv(_M1)
+_M2_INV = np.linalg.inv(_M2)
 
 
 def srgb_to_oklab(rgb) -> np.ndarray:
@@ -81,8 +83,8 @@ def srgb_to_oklab(rgb) -> np.ndarray:
 
 
 def oklab_to_srgb(lab) -> np.ndarray:
-    lms = np.asarray(lab, np.float64) @ np.linalg.inv(_M2).T
-    return _to_srgb((lms ** 3) @ np.linalg.inv(_M1).T)
+    lms = np.asarray(lab, np.float64) @ _M2_INV.T
+    return _to_srgb((lms ** 3) @ _M1_INV.T)
 
 
 def oklch(rgb) -> tuple[float, float, float]:
@@ -94,8 +96,8 @@ def from_oklch(L: float, C: float, h: float) -> np.ndarray:
     # reduce chroma until the colour fits in sRGB
     for _ in range(40):
         lab = np.array([L, C * np.cos(np.radians(h)), C * np.sin(np.radians(h))])
-        lms = lab @ np.linalg.inv(_M2).T
-        lin = (lms ** 3) @ np.linalg.inv(_M1).T
+        lms = lab @ _M2_INV.T
+        lin = (lms ** 3) @ _M1_INV.T
         if lin.min() >= -1e-4 and lin.max() <= 1 + 1e-4:
             break
         C *= 0.9

@@ -26,11 +26,12 @@ class VoronoiRecipe(ArtRecipe):
 
 
 def sites(r: VoronoiRecipe, rng) -> np.ndarray:
+    """Random sites, moved toward their cells' centroids ``relax`` times (Lloyd)."""
     from scipy.spatial import cKDTree
 
     pts = rng.uniform(0, 1, (r.cells, 2))
     if r.relax:
-        g = 256
+        g = min(256, max(64, 2 * r.size))  # relaxation grid: finer than the picture is wasted
         yy, xx = np.mgrid[0:g, 0:g]
         grid = (np.stack([xx.ravel(), yy.ravel()], 1) + 0.5) / g
         for _ in range(r.relax):
