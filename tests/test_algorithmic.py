@@ -225,6 +225,8 @@ def test_colour_names_and_captions():
     a[:] = (11, 29, 58)
     a[20:40, 10:50] = (242, 193, 78)
     assert caption("attractor swirls", Image.fromarray(a)) == "golden attractor swirls on a deep blue background"
+    a[20:40, 10:50] = (20, 40, 75)  # only shades of one colour: no "blue on a blue background"
+    assert caption("attractor swirls", Image.fromarray(a)) == "attractor swirls in deep blue tones"
 
 
 # ------------------------------------------------------------------ fractals, noise, tiles
@@ -358,7 +360,7 @@ def test_dataset_art_layout_captions_and_recipes(tmp_path):
         _, recipe = recipe_for(row["class"], i, 24, 0)
         assert row["recipe"] == recipe.to_dict()
         assert noun_for(row["class"], recipe) in row["caption"]
-        assert row["caption"].endswith(" background")
+        assert row["caption"].endswith(" background") or row["caption"].endswith(" tones")
     # the same seed makes the same dataset
     out2 = tmp_path / "ds2"
     assert main(["dataset", "art", "--generators", ",".join(gens), "--n", "12", "--size", "24", "-o", str(out2),

@@ -43,9 +43,9 @@ def colour_name(rgb) -> str:
     return prefix + hue
 
 
-def measured_colours(img) -> tuple[np.ndarray, np.ndarray]:
-    """(background, main foreground colour) of a picture: the most common colour, and the most
-    common colour clearly different from it (k-means in OKLab)."""
+def measured_colours(img) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(background, foreground candidates best first) of a picture: the most common colour,
+    then the other k-means (OKLab) colours ranked by how common and how different they are."""
     small = img.convert("RGB").copy()
     small.thumbnail((40, 40))
     px = np.asarray(small, np.float32).reshape(-1, 3) / 255.0
@@ -55,11 +55,18 @@ def measured_colours(img) -> tuple[np.ndarray, np.ndarray]:
     lab = srgb_to_oklab(centres.astype(np.float64))
     bg = int(np.argmax(counts))
     dist = np.sqrt(((lab - lab[bg]) ** 2).sum(1))
-    far = [i for i in range(len(centres)) if i != bg and dist[i] > 0.12 and counts[i] > 0]
-    fg = max(far, key=lambda i: counts[i] * dist[i]) if far else int(np.argmax(dist))
-    return centres[bg], centres[fg]
+    others = [i for i in range(len(centres)) if i != bg and counts[i] > 0]
+    far = sorted((i for i in others if dist[i] > 0.12), key=lambda i: -counts[i] * dist[i])
+    near = sorted((i for i in others if dist[i] <= 0.12), key=lambda i: -dist[i])
+    return centres[bg], [centres[i] for i in far + near]
 
 
 def caption(noun: str, img) -> str:
-    bg, fg = measured_colours(img)
-    return f"{colour_name(fg)} {noun} on a {colour_name(bg)} background"
+    """"<foreground colour> <noun> on a <background colour> background", from measured colours."""
+    bg, fgs = measured_colours(img)
+    bg_name = colour_name(bg)
+    for fg in fgs:
+        name = colour_name(fg)
+        if name != bg_name:
+            return f"{name} {noun} on a {bg_name} background"
+    return f"{noun} in {bg_name} tones"

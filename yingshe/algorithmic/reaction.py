@@ -89,7 +89,7 @@ def run(recipe: ReactionRecipe, inputs: dict, progress: Progress | None = None, 
 
 def sample(rng, size):
     return {"preset": list(PRESETS)[int(rng.integers(len(PRESETS)))], "grid": size, "steps": 2500,
-            "seeds": int(rng.integers(4, 16))}
+            "seeds": int(rng.integers(12, 30))}
 
 
 def CAPTION(r):  # noqa: N802
