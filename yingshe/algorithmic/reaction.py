@@ -17,9 +17,6 @@ PRESETS = {"coral": (0.0545, 0.062), "mitosis": (0.0367, 0.0649), "spots": (0.03
            "maze": (0.029, 0.057), "worms": (0.058, 0.065)}
 
 
-PARALLEL_CELLS = 384 * 384
-
-
 @dataclass
 class ReactionRecipe(ArtRecipe):
     mapping = "reaction"
@@ -55,8 +52,7 @@ def simulate(r: ReactionRecipe, g: int, progress: Progress) -> np.ndarray:
     u2, v2 = np.empty_like(u), np.empty_like(v)
     f, k = rates(r)
     chunk = max(1, min(r.steps, 500))
-    # threads pay a barrier every step: worth it only on big grids
-    kernel = kernels.gray_scott if g * g >= PARALLEL_CELLS else kernels.gray_scott_serial
+    kernel = kernels.gray_scott
     done = 0
     progress.start(r.steps, desc="reaction")
     while done < r.steps and not progress.stopped():

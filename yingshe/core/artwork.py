@@ -103,8 +103,9 @@ class Artwork:
         first = self.frames[0] if ext != ".svg" else self.image
         width, height = (first.width, first.height) if first is not None else (None, None)
 
+        data = _encode_media(self, ext)  # before the gallery transaction: encoding can take a while
+
         def write() -> Path:
-            data = _encode_media(self, ext)
             images.atomic_write(images.sidecar_path(path), lambda f: f.write(
                 json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True).encode()))
             return images.atomic_write(path, lambda f: f.write(data))
