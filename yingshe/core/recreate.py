@@ -31,7 +31,15 @@ def recreate(record: dict, *, progress: Progress | None = None, device: str | No
     params = inspect.signature(mapping.run).parameters
     if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
         options = {k: v for k, v in options.items() if k in params}
-    return mapping.run(recipe, inputs, progress or Progress(), **options)
+    art = mapping.run(recipe, inputs, progress or Progress(), **options)
+    # Weights are resolved inside the mapping, so compare their fingerprints afterwards: a
+    # retrained model must not pass for the one the artwork was made with.
+    for name, rec in (record.get("weights") or {}).items():
+        now = (art.weights.get(name) or {}).get("sha256")
+        if rec.get("sha256") and now != rec["sha256"] and not allow_changed_inputs:
+            raise BadInput(f"{name} weights {rec.get('source', '')!r} have changed since the artwork was made "
+                           "(sha256 differs); pass --allow-changed-inputs to use them anyway")
+    return art
 
 
 def _recorded_device(record: dict) -> str:
