@@ -20,9 +20,9 @@ class SubdivisionRecipe(ArtRecipe):
 
     palette: str = param("mondrian", ArtRecipe.__dataclass_fields__["palette"].metadata["help"] + " (darkest = lines, lightest = plain cells)")
     depth: int = param(6, "most levels of splitting", min=1, max=16)
-    split: float = param(0.8, "chance that a cell splits again", min=0.0, max=1.0)
+    split: float = param(0.8, "chance that a cell splits again (the first two levels always split)", min=0.0, max=1.0)
     min_cell: float = param(0.05, "smallest cell side, as a fraction of the size", min=0.005, max=0.5)
-    colour: float = param(0.3, "fraction of cells filled with a colour (the rest take the first ink)", min=0.0, max=1.0)
+    colour: float = param(0.35, "fraction of cells filled with a colour (the rest take the first ink)", min=0.0, max=1.0)
     line: float = param(0.012, "line width, as a fraction of the size", min=0.0, max=0.1)
 
 
@@ -34,7 +34,7 @@ def cells(r: SubdivisionRecipe) -> list[tuple[float, float, float, float]]:
         x0, y0, x1, y1, d = stack.pop()
         w, h = x1 - x0, y1 - y0
         can_v, can_h = w >= 2 * r.min_cell, h >= 2 * r.min_cell
-        if d >= r.depth or not (can_v or can_h) or (d > 0 and rng.random() > r.split):
+        if d >= r.depth or not (can_v or can_h) or (d > 1 and rng.random() > r.split):
             out.append((x0, y0, x1, y1))
             continue
         vertical = can_v and (not can_h or rng.random() < w / (w + h))
