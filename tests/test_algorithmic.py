@@ -137,6 +137,7 @@ def test_raster_generator_refuses_svg(tmp_path, capsys):
     (["art", "lsystem", "--rules", "FF=F"], "SYMBOL=REPLACEMENT"),
     (["art", "mandelbrot", "--animate", "zoom=1", "--frames", "3"], "PARAM=A:B"),
     (["art", "mandelbrot", "--animate", "palette=1:2", "--frames", "3"], "not a number"),
+    (["art", "mandelbrot", "--animate", "zoom=1:2", "--frames", "1"], "at least 2"),
 ])
 def test_bad_parameters_one_line_exit_2_no_file(tmp_path, capsys, args, needle):
     out = tmp_path / ("x.gif" if "--animate" in args else "x.png")

@@ -131,6 +131,8 @@ def render(mapping, opts) -> int:
         base = rec.get("recipe", rec) if isinstance(rec, dict) else {}
         if rec.get("mapping") == "animation":
             base = json.loads(base.get("base", "{}"))
+        elif rec.get("mapping") not in (None, mapping.name):
+            raise BadInput(f"--recipe {opts.recipe}: that is a {rec['mapping']} recipe, not a {mapping.name} one")
     base.update(parse_sets(opts.set))
     recipe = recipe_from_args(mapping.recipe, opts, base=base)
     out = opts.output
