@@ -13,13 +13,12 @@ to z in G, and a projection discriminator (Miyato & Koyama 2018) in D.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
 
-SIZES = (32, 64, 128)
+from yingshe.generative.sizes import n_blocks
 
 
 @dataclass
@@ -37,9 +36,7 @@ class GANConfig:
 
     @property
     def n_blocks(self) -> int:
-        if self.size not in SIZES:
-            raise ValueError(f"size must be one of {SIZES}, not {self.size}")
-        return int(math.log2(self.size)) - 2  # 32 → 3, 64 → 4, 128 → 5
+        return n_blocks(self.size)
 
 
 def init_dcgan_(m: nn.Module) -> None:

@@ -8,13 +8,12 @@ GAN, so sampling, grids and evaluation treat both alike).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
 
-SIZES = (32, 64, 128)
+from yingshe.generative.sizes import n_blocks
 
 
 @dataclass
@@ -28,9 +27,7 @@ class VAEConfig:
 
     @property
     def n_blocks(self) -> int:
-        if self.size not in SIZES:
-            raise ValueError(f"size must be one of {SIZES}, not {self.size}")
-        return int(math.log2(self.size)) - 2
+        return n_blocks(self.size)
 
 
 class VAE(nn.Module):
