@@ -1,10 +1,12 @@
 """Small-data GAN quality: the 300 Monet paintings at 64 px, plain DCGAN (BCE, BatchNorm D)
 vs hinge + spectral norm + DiffAugment(color, translation, cutout), at equal training time.
-Both arms run at the same time, one thread each, so they share the machine's load fairly;
-each stops after --minutes of training. Then FID-VGG19 / KID of 300 samples each against the
-300 paintings (FID-VGG19: VGG19 relu5_4 features; not comparable with Inception FID).
+Both arms run at the same time (one process each, one CPU thread each, on the same GPU when
+there is one), so they share the machine fairly; each stops after --minutes of training. Then
+FID-VGG19 / KID of 300 samples each against the 300 paintings (FID-VGG19: see
+yingshe/generative/evaluate.py; not comparable with Inception FID).
 
-    nice -n 10 python bench/gan_small_data.py [--minutes 8] [--width 32] [--out /tmp/gan_small_data]
+    python bench/gan_small_data.py [--minutes 8] [--width 32] [--batch 32] [--device auto]
+    python bench/gan_small_data.py --eval-only --out RUNS   # score runs trained elsewhere
 """
 
 import argparse
@@ -28,6 +30,9 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--out", default="/tmp/gan_small_data")
+    ap.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (training and evaluation)")
+    ap.add_argument("--results", default=str(Path(__file__).resolve().parent / "results"),
+                    help="folder for the sample grids")
     ap.add_argument("--eval-only", action="store_true")
     a = ap.parse_args()
     out = Path(a.out)
@@ -37,25 +42,29 @@ def main():
             code = ("from yingshe.generative.trainer import TrainConfig, train; import json, sys; "
                     f"r = train(TrainConfig(kind='gan', data={a.data!r}, out={str(out / name)!r}, size=64, "
                     f"batch={a.batch}, width={a.width}, epochs=100000, max_minutes={a.minutes}, threads=1, "
-                    f"ckpt_every=200, lr=2e-4, beta1=0.5, beta2=0.999, **{opts!r})); "
+                    f"ckpt_every=2000, lr=2e-4, beta1=0.5, beta2=0.999, device={a.device!r}, **{opts!r})); "
                     "print(json.dumps({'step': r.step, 'seconds': r.seconds, 'img_s': r.images_per_second}))")
             procs[name] = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         for name, p in procs.items():
             print(name, p.communicate()[0].strip(), flush=True)
+    from yingshe.core.device import resolve_device
     from yingshe.generative.evaluate import evaluate
     from yingshe.generative.sample import decode, grid_image, latents, load_model
 
+    device = resolve_device(a.device)
+
     results = {}
-    res_dir = Path(__file__).resolve().parent / "results"
+    res_dir = Path(a.results)
     res_dir.mkdir(exist_ok=True)
     for name in ARMS:
-        m = load_model(out / name)
-        r = evaluate(m, a.data, n=300, seed=0)
+        m = load_model(out / name, device=device)
+        r = evaluate(m, a.data, n=300, seed=0, device=device)
         r["steps"] = m.meta["step"]
         results[name] = r
-        grid_image(decode(m.net, "gan", latents(36, m.z_dim, 1))).save(res_dir / f"gan_small_data_{name}.png")
-        print(name, json.dumps({k: r[k] for k in ("metric", "fid", "kid", "kid_std", "samples", "steps")}), flush=True)
-    print(json.dumps({k: {"fid": round(v["fid"], 2), "kid": round(v["kid"], 4), "steps": v["steps"]}
+        grid_image(decode(m.net, "gan", latents(36, m.z_dim, 1).to(device))).save(res_dir / f"gan_small_data_{name}.png")
+        print(name, json.dumps({k: r[k] for k in ("metric", "features", "fid", "kid", "kid_std", "samples", "steps")}),
+              flush=True)
+    print(json.dumps({k: {"fid": round(v["fid"], 4), "kid": round(v["kid"], 6), "steps": v["steps"]}
                       for k, v in results.items()}))
 
 

@@ -238,3 +238,60 @@ def test_unreadable_files_are_skipped_and_counted(data, tmp_path):
     r = train(tiny(data, tmp_path / "run", max_steps=1))
     assert r.skipped == 1
     assert json.loads((tmp_path / "run" / "config.json").read_text())["data"]["skipped"] == 1
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def test_fid_matches_the_naive_formula_and_handles_fewer_samples_than_dimensions():
+    from scipy import linalg
+
+    from yingshe.generative.evaluate import fid
+
+    def naive(a, b):
+        s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+        return (((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s1) + np.trace(s2)
+                - 2 * np.trace(np.real(linalg.sqrtm(s1 @ s2))))
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(80, 6))
+    b = rng.normal(size=(70, 6)) @ rng.normal(size=(6, 6)) + 1
+    assert fid(a, b) == pytest.approx(naive(a, b), rel=1e-9)  # the d × d route (n > d)
+    assert fid(a[:5], b[:4]) == pytest.approx(naive(a[:5], b[:4]), rel=1e-6)  # the n × n route (n ≤ d)
+    assert fid(a, a) == pytest.approx(0, abs=1e-9)
+    # 40 samples in 300 dimensions: singular covariances, still exact and symmetric
+    x, y = rng.normal(size=(40, 300)), rng.normal(size=(40, 300)) * 1.5
+    assert fid(x, y) == pytest.approx(fid(y, x), rel=1e-9) and fid(x, y) > fid(x, rng.normal(size=(40, 300)))
+
+
+@pytest.mark.skipif(not (SHARED_MONET := Path(__file__).resolve().parents[2] / "shared" / "data" / "datasets"
+                         / "monet_paintings_256").is_dir(), reason="needs ../shared/data")
+def test_fid_vgg19_ranks_degradations():
+    """FID-VGG19 must put held-out Monets nearest, blurred/noisy Monets next, and grey noise far:
+    the first version (relu5_4 means) put grey noise nearer than noisy Monets."""
+    import torch.nn.functional as F
+
+    from yingshe.generative.evaluate import VGGFeatures, fid, real_images
+
+    x = real_images(str(SHARED_MONET), 64)
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    a, b = x[perm[:80]], x[perm[80:160]]
+    g = torch.Generator().manual_seed(1)
+    k = torch.ones(3, 1, 5, 5) / 25
+    sets = {"held-out": b,
+            "blurred": F.conv2d(F.pad(b, [2] * 4, mode="replicate"), k, groups=3),
+            "noisy": (b + 0.2 * torch.randn(b.shape, generator=g)).clamp(0, 1),
+            "grey noise": (0.5 + 0.1 * torch.randn(b.shape, generator=g)).clamp(0, 1)}
+    ext = VGGFeatures()
+    fa = ext(a)
+    d = {name: fid(fa, ext(s)) for name, s in sets.items()}
+    assert d["held-out"] < d["blurred"] < d["grey noise"], d
+    assert d["held-out"] < d["noisy"] < d["grey noise"], d
+
+
+def test_short_epochs_save_grids_at_most_every_epoch_save_seconds(data, tmp_path):
+    """On a GPU an epoch of a small folder lasts milliseconds: grids/checkpoints are throttled,
+    but the first epoch and the last step always save."""
+    train(tiny(data, tmp_path / "slow", epochs=4, max_steps=0, epoch_save_seconds=1e9))
+    assert sorted(f.name for f in (tmp_path / "slow" / "samples").iterdir()) == ["epoch-0001.png", "epoch-0004.png"]
+    train(tiny(data, tmp_path / "every", epochs=4, max_steps=0, epoch_save_seconds=0))
+    assert len(list((tmp_path / "every" / "samples").iterdir())) == 4

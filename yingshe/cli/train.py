@@ -66,6 +66,9 @@ def add_commands(sub) -> None:
     g.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None, help="random left-right flips [default: on]")
     g.add_argument("--seed", type=int, default=None, help="random seed [default: 0]")
     g.add_argument("--ckpt-every", type=int, default=None, help="checkpoint every N steps (and every epoch) [default: 500]")
+    g.add_argument("--epoch-save-seconds", type=float, default=None,
+                   help="at most one epoch-end sample grid + checkpoint per N seconds, for short epochs "
+                        "on a GPU [default: 30]")
     g.add_argument("--max-steps", type=int, default=None, help="stop after N steps in all (0: run all epochs)")
     g.add_argument("--max-minutes", type=float, default=None, help="stop after N minutes of training (0: no limit)")
     g.add_argument("--sample-n", type=int, default=None, help="images in each epoch's sample grid [default: 64]")
@@ -97,7 +100,8 @@ def add_commands(sub) -> None:
 def _fields(args) -> dict:
     names = ["size", "epochs", "batch", "lr", "beta1", "beta2", "z_dim", "width", "loss", "spectral_norm",
              "diffaug", "ema", "conditional", "n_critic", "gp_weight", "beta", "kl_warmup", "flip", "seed",
-             "ckpt_every", "max_steps", "max_minutes", "sample_n", "log_every", "device", "threads"]
+             "ckpt_every", "epoch_save_seconds", "max_steps", "max_minutes", "sample_n", "log_every", "device",
+             "threads"]
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
 
@@ -117,7 +121,8 @@ def cmd_train(args) -> int:
             raise BadInput(f"--resume: cannot read {cfg_path}: {e}") from None
         if saved.get("kind") != args.kind:
             raise BadInput(f"--resume: {args.out!r} trains a {saved.get('kind')}, not a {args.kind}")
-        changeable = {"epochs", "max_steps", "max_minutes", "ckpt_every", "log_every", "device", "threads", "sample_n"}
+        changeable = {"epochs", "max_steps", "max_minutes", "ckpt_every", "epoch_save_seconds", "log_every", "device",
+                      "threads", "sample_n"}
         fixed = sorted(k for k in given if k not in changeable and given[k] != saved.get(k))
         if fixed:
             raise BadInput(f"--resume: cannot change {', '.join('--' + k.replace('_', '-') for k in fixed)} "

@@ -34,12 +34,18 @@ class ImageDataset:
     def __len__(self) -> int:
         return self.images.shape[0]
 
+    def to(self, device) -> "ImageDataset":
+        """The same dataset with its tensors on ``device`` (uint8 stays uint8: 12 KB per 64 px image)."""
+        return ImageDataset(self.images.to(device), self.labels.to(device), self.classes, self.skipped, self.root)
+
     def batch(self, idx: torch.Tensor, flip: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Images in [-1, 1] (float32) and labels for the indices; ``flip`` (bool per image)
-        mirrors left-right."""
+        mirrors left-right. Works wherever the dataset lives (indices are moved to it)."""
+        idx = idx.to(self.images.device)
         x = self.images[idx].float().div_(127.5).sub_(1.0)
-        if flip is not None and bool(flip.any()):
-            x[flip] = x[flip].flip(3)
+        if flip is not None:
+            flip = flip.to(x.device)
+            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)  # no host sync, unlike x[flip]
         return x, self.labels[idx]
 
 

