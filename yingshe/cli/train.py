@@ -46,8 +46,8 @@ def add_commands(sub) -> None:
     g.add_argument("--epochs", type=int, default=None, help="passes over the data [default: 25]")
     g.add_argument("--batch", type=int, default=None, help="images per step per process [default: 64]")
     g.add_argument("--lr", type=float, default=None, help="Adam learning rate [default: 2e-4]")
-    g.add_argument("--beta1", type=float, default=None, help="Adam β1 [default: 0.5]")
-    g.add_argument("--beta2", type=float, default=None, help="Adam β2 [default: 0.999]")
+    g.add_argument("--beta1", type=float, default=None, help="Adam β1 [default: 0.5 for bce, 0 for hinge and wgan-gp, 0.9 for the VAE]")
+    g.add_argument("--beta2", type=float, default=None, help="Adam β2 [default: 0.999 for bce, 0.99 hinge, 0.9 wgan-gp, 0.999 VAE]")
     g.add_argument("--z-dim", type=int, default=None, help="latent size [default: 100 GAN, 128 VAE]")
     g.add_argument("--width", type=int, default=None, help="network width (DCGAN ngf/ndf) [default: 64 GAN, 32 VAE]")
     g.add_argument("--loss", choices=("bce", "hinge", "wgan-gp"), default=None,

@@ -31,6 +31,10 @@ from yingshe.generative.gan import Discriminator, GANConfig, Generator
 from yingshe.generative.vae import VAE, VAEConfig
 
 KINDS = ("gan", "vae")
+# Adam (β1, β2) when not given: DCGAN's for BCE (Radford et al.); β1 = 0 for spectrally normalised
+# hinge GANs (SAGAN/BigGAN) — with DCGAN's 0.5 our hinge + SN + DiffAugment run on 300 Monets drew
+# periodic dot patterns (bench/RESULTS.md); WGAN-GP's paper values; Adam's own for the VAE.
+ADAM_BETAS = {"bce": (0.5, 0.999), "hinge": (0.0, 0.99), "wgan-gp": (0.0, 0.9), "vae": (0.9, 0.999)}
 DATA_ON_DEVICE_BYTES = 2 << 30  # uint8 datasets up to 2 GiB (~170k images at 64 px) live on the accelerator
 
 
@@ -43,8 +47,8 @@ class TrainConfig:
     epochs: int = 25
     batch: int = 64  # per process
     lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
+    beta1: float | None = None  # None: ADAM_BETAS for the loss
+    beta2: float | None = None
     z_dim: int = 0  # 0: 100 for the GAN (DCGAN), 128 for the VAE
     width: int = 0  # 0: 64 for the GAN (ngf = ndf), 32 for the VAE
     loss: str = "bce"  # GAN: bce | hinge | wgan-gp
@@ -67,6 +71,11 @@ class TrainConfig:
     device: str = "auto"
     threads: int | None = None
 
+    def __post_init__(self) -> None:
+        b1, b2 = ADAM_BETAS.get("vae" if self.kind == "vae" else self.loss, ADAM_BETAS["bce"])
+        self.beta1 = b1 if self.beta1 is None else self.beta1
+        self.beta2 = b2 if self.beta2 is None else self.beta2
+
     def check(self) -> None:
         if self.kind not in KINDS:
             raise BadInput(f"kind must be gan or vae, not {self.kind!r}")
@@ -78,8 +87,8 @@ class TrainConfig:
             if getattr(self, name) < lo:
                 raise BadInput(f"--{name.replace('_', '-')} must be at least {lo}")
         if not (self.lr > 0 and 0 <= self.ema < 1 and self.beta >= 0 and self.max_steps >= 0
-                and self.epoch_save_seconds >= 0):
-            raise BadInput("--lr must be > 0, --ema in [0, 1), --beta >= 0, --max-steps >= 0, "
+                and self.epoch_save_seconds >= 0 and 0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise BadInput("--lr must be > 0, --ema, --beta1 and --beta2 in [0, 1), --beta >= 0, --max-steps >= 0, "
                            "--epoch-save-seconds >= 0")
         parse_policy(self.diffaug)
 
@@ -124,7 +133,11 @@ def _dist_setup(cfg: TrainConfig):
         dist.init_process_group(backend)
     rank = dist.get_rank()
     if device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        if local >= torch.cuda.device_count():
+            raise BadInput(f"this machine has {torch.cuda.device_count()} CUDA GPU(s) but torchrun started local "
+                           f"rank {local}: use --nproc_per_node={torch.cuda.device_count()} or --device cpu (gloo)")
+        device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     elif device.type == "mps":
         device = torch.device("cpu")  # no multi-process MPS backend
@@ -163,6 +176,7 @@ class Trainer:
             self.G = Generator(self.model_cfg).to(self.device)
             self.D = Discriminator(self.model_cfg).to(self.device)
             self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
+            self.d_batchnorm = any(isinstance(m, torch.nn.BatchNorm2d) for m in self.D.modules())
             self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=betas)
             self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=betas)
             self.nets = {"G": self.G, "D": self.D} | ({"G_ema": self.G_ema} if self.G_ema is not None else {})
@@ -235,11 +249,20 @@ class Trainer:
         z = torch.randn(x.shape[0], self.model_cfg.z_dim, device=self.device)
         fake = self.G_train(z, y) if y is not None else self.G_train(z)
         aug = (lambda t: diff_augment(t, self.policy)) if self.policy else (lambda t: t)
-        # Discriminator: one forward over real and fake together (one DDP forward per backward).
-        both = aug(torch.cat([x, fake.detach()]))
-        yy = torch.cat([y, y]) if y is not None else None
-        out = self.D_train(both, yy) if yy is not None else self.D_train(both)
-        real_logits, fake_logits = out.chunk(2)
+        if self.d_batchnorm:
+            # BatchNorm in D must see all-real and all-fake batches, as in the DCGAN example: the
+            # generator step feeds D an all-fake batch, and a D trained on mixed batches normalises
+            # that one differently from anything it has learnt (the plain DCGAN then collapses to
+            # grey noise on the Monet set).
+            real_logits = self.D_train(aug(x), y) if y is not None else self.D_train(aug(x))
+            fk = aug(fake.detach())
+            fake_logits = self.D_train(fk, y) if y is not None else self.D_train(fk)
+        else:
+            # No batch statistics in D: one forward over real and fake together is the same and faster.
+            both = aug(torch.cat([x, fake.detach()]))
+            yy = torch.cat([y, y]) if y is not None else None
+            out = self.D_train(both, yy) if yy is not None else self.D_train(both)
+            real_logits, fake_logits = out.chunk(2)
         loss_d = losses.d_loss(cfg.loss, real_logits, fake_logits)
         gp = None
         if cfg.loss == "wgan-gp":
