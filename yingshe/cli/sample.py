@@ -31,7 +31,7 @@ def add_commands(sub) -> None:
                                    "(model fingerprint, seed, latents) embedded; `yingshe recreate` remakes it.",
                        epilog="examples:\n  yingshe sample art-gan-32 --n 64 -o grid.png\n"
                               "  yingshe sample runs/g64 --n 16 --seed 7 --truncation 0.7\n"
-                              "  yingshe sample art-gan-32 --class ocean --n 16\n"
+                              "  yingshe sample art-gan-32 --class mandelbrot --n 16\n"
                               "  yingshe sample art-vae-32 --z-from a.png --z-from b.png --z-from c.png "
                               "--z-weights 1,1,-1   (a + b − c)")
     p.add_argument("run", metavar="RUN", help=MODEL_HELP)

