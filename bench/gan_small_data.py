@@ -17,9 +17,15 @@ import sys
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "datasets" / "monet_paintings_256"
-ARMS = {
-    "dcgan": dict(loss="bce", spectral_norm=False, diffaug="", ema=0.0),
-    "hinge-sn-diffaug": dict(loss="hinge", spectral_norm=True, diffaug="color,translation,cutout", ema=0.0),
+DIFFAUG = "color,translation,cutout"
+B05 = dict(beta1=0.5, beta2=0.999)  # DCGAN's Adam betas, for the ablations
+ARMS = {  # the two arms (each loss with the trainer's default Adam betas), then ablations
+    "dcgan": dict(loss="bce", spectral_norm=False, diffaug=""),
+    "hinge-sn-diffaug": dict(loss="hinge", spectral_norm=True, diffaug=DIFFAUG),  # Adam β = (0, 0.99)
+    "hinge-sn-diffaug-b05": dict(loss="hinge", spectral_norm=True, diffaug=DIFFAUG, **B05),
+    "hinge-sn-b05": dict(loss="hinge", spectral_norm=True, diffaug="", **B05),
+    "hinge-diffaug-b05": dict(loss="hinge", spectral_norm=False, diffaug=DIFFAUG, **B05),
+    "dcgan-diffaug": dict(loss="bce", spectral_norm=False, diffaug=DIFFAUG),
 }
 
 
@@ -33,16 +39,18 @@ def main():
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (training and evaluation)")
     ap.add_argument("--results", default=str(Path(__file__).resolve().parent / "results"),
                     help="folder for the sample grids")
+    ap.add_argument("--arms", default="dcgan,hinge-sn-diffaug", help=f"comma list of: {', '.join(ARMS)}")
     ap.add_argument("--eval-only", action="store_true")
     a = ap.parse_args()
     out = Path(a.out)
+    arms = {name: ARMS[name] for name in a.arms.split(",")}
     if not a.eval_only:
         procs = {}
-        for name, opts in ARMS.items():
+        for name, opts in arms.items():
             code = ("from yingshe.generative.trainer import TrainConfig, train; import json, sys; "
                     f"r = train(TrainConfig(kind='gan', data={a.data!r}, out={str(out / name)!r}, size=64, "
                     f"batch={a.batch}, width={a.width}, epochs=100000, max_minutes={a.minutes}, threads=1, "
-                    f"ckpt_every=2000, lr=2e-4, beta1=0.5, beta2=0.999, device={a.device!r}, **{opts!r})); "
+                    f"ckpt_every=2000, lr=2e-4, ema=0.0, device={a.device!r}, **{opts!r})); "
                     "print(json.dumps({'step': r.step, 'seconds': r.seconds, 'img_s': r.images_per_second}))")
             procs[name] = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         for name, p in procs.items():
@@ -56,7 +64,7 @@ def main():
     results = {}
     res_dir = Path(a.results)
     res_dir.mkdir(exist_ok=True)
-    for name in ARMS:
+    for name in arms:
         m = load_model(out / name, device=device)
         r = evaluate(m, a.data, n=300, seed=0, device=device)
         r["steps"] = m.meta["step"]
