@@ -1,6 +1,7 @@
 """The command line as a user runs it (subprocesses of `python -m yingshe`)."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -133,14 +134,20 @@ def test_ctrl_c_keeps_best_so_far(content_png, style_png, tmp_path):
     out = tmp_path / "int.png"
     p = subprocess.Popen([sys.executable, "-m", "yingshe", "style", str(content_png), "--style", str(style_png),
                           "-o", str(out), "--size", "64", "--iterations", "100000", "--threads", "1",
-                          "--save-every", "2"], stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+                          "--save-every", "2"], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                         env=dict(os.environ, PYTHONFAULTHANDLER="1"))
     try:
         deadline = time.time() + 300  # generous: CI machines can be heavily loaded
         while time.time() < deadline and not list(tmp_path.glob("int_steps/*.png")):
             time.sleep(0.2)  # wait until optimisation is under way (a snapshot exists)
         assert list(tmp_path.glob("int_steps/*.png")), "optimisation never started"
         p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=300)
+        try:
+            _, err = p.communicate(timeout=300)
+        except subprocess.TimeoutExpired:  # once seen under heavy load: show where the child is stuck
+            p.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack on SIGABRT
+            _, err = p.communicate(timeout=60)
+            pytest.fail("still running 300 s after Ctrl-C; its stacks:\n" + err.decode(errors="replace")[-6000:])
     finally:
         if p.poll() is None:  # never leave a runaway optimiser behind
             p.kill()
