@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -81,3 +82,47 @@ def test_project_finds_a_closer_latent(tmp_path):
     assert z.shape == (1, 64) and img.shape == (1, 3, 32, 32)
     z0, img0, loss0 = project(m, target, steps=1, starts=4)
     assert loss < loss0
+
+
+def test_inception_fid_features_with_weights_on_disk_and_a_clear_error_without(tmp_path):
+    """The published FID's network loads a torchvision-named state dict (here random weights of the
+    right shapes, since the real file is not available offline), gives 2048-d features, refuses
+    files of the wrong shape and pickles, and offline without the file fails in one line."""
+    from yingshe.core.errors import WeightsError
+    from yingshe.generative.evaluate import extractor
+    from yingshe.nets.inception import FIDInceptionV3
+
+    torch.manual_seed(0)
+    state = FIDInceptionV3().state_dict()
+    for k in [k for k in state if k.endswith("num_batches_tracked")]:
+        del state[k]  # the ported file predates this buffer
+    for k in ("Conv2d_1a_3x3.conv.weight", "Mixed_5b.branch_pool.conv.weight", "Mixed_7c.branch3x3dbl_3b.conv.weight"):
+        assert k in state  # torchvision's parameter names, which the ported weights use
+    assert state["Mixed_7c.branch3x3dbl_3b.conv.weight"].shape == (384, 384, 3, 1)
+    state["fc.weight"], state["fc.bias"] = torch.zeros(1008, 2048), torch.zeros(1008)  # skipped
+    good = tmp_path / "pt_inception.pth"
+    torch.save(state, good)
+    ext = extractor("inception", "cpu", str(good))
+    f = ext(torch.rand(3, 3, 40, 56))
+    assert f.shape == (3, 2048) and np.isfinite(f).all() and (f >= 0).all()  # means of ReLU outputs
+    assert not np.allclose(f[0], f[1])
+
+    bad = dict(state)
+    bad["Mixed_6b.branch1x1.conv.weight"] = torch.zeros(3, 3, 1, 1)
+    torch.save(bad, tmp_path / "bad.pth")
+    with pytest.raises(WeightsError, match="misshapen"):
+        extractor("inception", "cpu", str(tmp_path / "bad.pth"))
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(data / f"{i}.png")
+    p = run_cli("eval", "art-vae-32", "--data", data, "--n", "3", "--features", "inception")
+    err = p.stderr.decode() if isinstance(p.stderr, bytes) else p.stderr
+    assert p.returncode != 0 and "inception-fid is not in the cache" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    p = run_cli("eval", "art-vae-32", "--data", data, "--n", "3", "--features", "inception",
+                "--features-weights", good, "--json")
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert r["metric"] == "FID-Inception" and r["features"] == "inception-v3-2015-12-05-pool3" and r["samples"] == 3

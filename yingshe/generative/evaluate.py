@@ -10,8 +10,10 @@
   tests/test_generative.py::test_fid_vgg19_ranks_degradations). Its numbers are comparable only
   with other FID-VGG19 numbers of the same version (``features`` in the result), never with
   published (Inception) FID.
-* ``Inception`` is the published standard; its weights are not shipped and yingshe does not
-  implement that network yet, so asking for it fails with a clear message.
+* ``FID-Inception``: the published standard's network (yingshe/nets/inception.py) with the
+  weights the published numbers use. They are not shipped: the first use downloads them into the
+  cache (sha256-checked), or they are given with ``weights=PATH``; offline without them it fails
+  with one line that says where to put the file.
 
 FID (Heusel et al. 2017) = ‖μ_r − μ_g‖² + Tr(Σ_r + Σ_g − 2(Σ_r Σ_g)^½).
 KID (Bińkowski et al. 2018) = unbiased MMD² with the kernel k(x, y) = (xᵀy / d + 1)³,
@@ -56,12 +58,32 @@ class VGGFeatures:
         return np.concatenate(out)
 
 
-def extractor(name: str = "vgg19", device="cpu"):
+class InceptionFeatures:
+    VERSION = "inception-v3-2015-12-05-pool3"
+
+    def __init__(self, device="cpu", weights: str | None = None):
+        from yingshe.core.weights import load_torch_state, resolve
+        from yingshe.nets.inception import load_fid_inception
+
+        self.weights = resolve(weights or "inception-fid", family_for_paths="inception-fid")
+        self.net = load_fid_inception(load_torch_state(self.weights.path), device)
+        self.device = device
+
+    @torch.no_grad()
+    def __call__(self, images01: torch.Tensor, batch: int = 50) -> np.ndarray:
+        """(N, 3, H, W) images in [0, 1] → (N, 2048) float64 pool features."""
+        return np.concatenate([self.net(images01[i:i + batch].to(self.device, torch.float32)).double().cpu().numpy()
+                               for i in range(0, images01.shape[0], batch)])
+
+
+def extractor(name: str = "vgg19", device="cpu", weights: str | None = None):
     if name == "vgg19":
         return VGGFeatures(device)
     if name == "inception":
-        raise WeightsError("Inception FID features are not available offline in this version: "
-                           "use --features vgg19 (reported as FID-VGG19)")
+        try:
+            return InceptionFeatures(device, weights)
+        except WeightsError as e:
+            raise WeightsError(f"--features inception: {e}. Offline, use --features vgg19 (FID-VGG19)") from None
     raise BadInput(f"--features must be one of {', '.join(EXTRACTORS)}; got {name!r}")
 
 
@@ -114,11 +136,11 @@ def real_images(data_dir: str, size: int, limit: int | None = None, seed: int = 
 
 
 def evaluate(model, data_dir: str, n: int = 1000, features: str = "vgg19", seed: int = 0, device="cpu",
-             truncation: float | None = None) -> dict:
+             truncation: float | None = None, features_weights: str | None = None) -> dict:
     """FID/KID of ``n`` samples of a loaded model against the images in ``data_dir``."""
     from yingshe.generative.sample import class_labels, decode, latents
 
-    ext = extractor(features, device)
+    ext = extractor(features, device, features_weights)
     real = real_images(data_dir, model.size, limit=max(n, 2), seed=seed)
     if real.shape[0] < 2:
         raise BadInput(f"--data {data_dir!r}: need at least 2 readable images")
@@ -129,4 +151,4 @@ def evaluate(model, data_dir: str, n: int = 1000, features: str = "vgg19", seed:
     k, ks = kid(fr, ff)
     return {"metric": LABELS[features], "features": ext.VERSION, "fid": fid(fr, ff), "kid": k, "kid_std": ks,
             "samples": int(ff.shape[0]), "real_images": int(fr.shape[0]), "size": model.size,
-            "model": model.source, "model_sha256": model.sha256}
+            "model": model.source, "model_sha256": model.sha256, "features_sha256": ext.weights.sha256}
