@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, ramp
+from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -19,7 +19,7 @@ KINDS = ("clifford", "dejong")
 class AttractorRecipe(ArtRecipe):
     mapping = "attractor"
 
-    palette: str = param("golden", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    palette: str = palette_param("golden")
     kind: str = param("clifford", "which map: clifford or dejong", choices=KINDS)
     a: float = param(-1.7, "map parameter a", min=-4.0, max=4.0)
     b: float = param(1.8, "map parameter b", min=-4.0, max=4.0)

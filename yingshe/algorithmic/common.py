@@ -17,12 +17,18 @@ from yingshe.core.recipe import Recipe, param
 MAX_SIZE = 8192
 
 
+def palette_param(default: str, note: str = ""):
+    """A generator's own default palette, with the shared help (plus what this generator does
+    with the colours, if it says)."""
+    return param(default, palettes.PALETTE_HELP + (f" ({note})" if note else ""))
+
+
 @dataclass
 class ArtRecipe(Recipe):
     """Fields every generator has: its size and its palette."""
 
     size: int = param(1024, "width and height in pixels", min=16, max=MAX_SIZE)
-    palette: str = param("ocean", palettes.PALETTE_HELP)
+    palette: str = palette_param("ocean")
 
     def check(self) -> None:
         palettes.check_spec(self.palette)

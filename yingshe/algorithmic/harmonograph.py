@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, ramp
+from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -18,7 +18,7 @@ VECTOR = True
 class HarmonographRecipe(ArtRecipe):
     mapping = "harmonograph"
 
-    palette: str = param("dusk", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    palette: str = palette_param("dusk")
     ratio: float = param(1.5, "frequency ratio of the pendulums (near-simple ratios make knots)", min=0.1, max=10.0)
     detune: float = param(0.006, "small frequency error that makes the figure rotate", min=0.0, max=0.2)
     damping: float = param(0.0015, "how fast the swing dies away", min=0.0, max=0.1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from yingshe.algorithmic import fractal
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now
+from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
 
@@ -16,7 +16,7 @@ from yingshe.core.registry import Mapping, register
 class JuliaRecipe(ArtRecipe):
     mapping = "julia"
 
-    palette: str = param("dusk", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    palette: str = palette_param("dusk")
     c_re: float = param(-0.8, "real part of the constant c", min=-2.0, max=2.0)
     c_im: float = param(0.156, "imaginary part of the constant c", min=-2.0, max=2.0)
     centre_x: float = param(0.0, "real part of the view's centre", min=-3.0, max=3.0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, ramp
+from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, ramp, palette_param
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
@@ -41,7 +41,7 @@ PLANTS = ("plant", "bush", "weed")
 class LSystemRecipe(ArtRecipe):
     mapping = "lsystem"
 
-    palette: str = param("forest", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    palette: str = palette_param("forest")
     preset: str = param("plant", "a named grammar: " + ", ".join(PRESETS), choices=tuple(PRESETS))
     axiom: str = param("", "start string (default: the preset's)")
     rules: str = param("", "your own grammar, e.g. 'X=F+[[X]-X]-F[-FX]+X;F=FF' (default: the preset's)")

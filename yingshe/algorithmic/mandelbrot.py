@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from yingshe.algorithmic import fractal
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now
+from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
 
@@ -17,7 +17,7 @@ from yingshe.core.registry import Mapping, register
 class MandelbrotRecipe(ArtRecipe):
     mapping = "mandelbrot"
 
-    palette: str = param("golden", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    palette: str = palette_param("golden")
     centre_x: float = param(-0.745, "real part of the view's centre", min=-3.0, max=3.0)
     centre_y: float = param(0.186, "imaginary part of the view's centre", min=-3.0, max=3.0)
     zoom: float = param(60.0, "magnification (1 = the whole set; deep zooms to 1e12 and beyond)", min=0.1, max=1e14)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now
+from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -19,7 +19,7 @@ VECTOR = True
 class PackingRecipe(ArtRecipe):
     mapping = "packing"
 
-    palette: str = param("candy", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    palette: str = palette_param("candy")
     circles: int = param(700, "circles to place", min=1, max=20_000)
     gap: float = param(0.004, "gap between circles, as a fraction of the size", min=0.0, max=0.1)
     min_radius: float = param(0.004, "smallest circle, as a fraction of the size", min=0.0005, max=0.2)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, ramp
+from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -21,7 +21,7 @@ PRESETS = {"coral": (0.0545, 0.062), "mitosis": (0.0367, 0.0649), "spots": (0.03
 class ReactionRecipe(ArtRecipe):
     mapping = "reaction"
 
-    palette: str = param("ocean", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    palette: str = palette_param("ocean")
     preset: str = param("coral", "pattern regime: " + ", ".join(PRESETS), choices=tuple(PRESETS))
     feed: float | None = param(None, "feed rate F (default: the preset's)", min=0.0, max=0.12)
     kill: float | None = param(None, "kill rate k (default: the preset's)", min=0.0, max=0.08)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now
+from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -18,7 +18,7 @@ VECTOR = True
 class SubdivisionRecipe(ArtRecipe):
     mapping = "subdivision"
 
-    palette: str = param("mondrian", ArtRecipe.__dataclass_fields__["palette"].metadata["help"] + " (darkest = lines, lightest = plain cells)")
+    palette: str = palette_param("mondrian", "darkest = lines, lightest = plain cells")
     depth: int = param(6, "most levels of splitting", min=1, max=16)
     split: float = param(0.8, "chance that a cell splits again (the first two levels always split)", min=0.0, max=1.0)
     min_cell: float = param(0.05, "smallest cell side, as a fraction of the size", min=0.005, max=0.5)

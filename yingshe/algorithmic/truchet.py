@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now
+from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -19,7 +19,7 @@ STYLES = ("arcs", "diagonals", "triangles")
 class TruchetRecipe(ArtRecipe):
     mapping = "truchet"
 
-    palette: str = param("ink", ArtRecipe.__dataclass_fields__["palette"].metadata["help"])
+    palette: str = palette_param("ink")
     style: str = param("arcs", "tile: arcs (Smith), diagonals or triangles", choices=STYLES)
     tiles: int = param(16, "tiles across", min=1, max=512)
     width: float = param(0.18, "line width, as a fraction of a tile", min=0.01, max=0.6)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now
+from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -17,7 +17,7 @@ from yingshe.core.registry import Mapping, register
 class VoronoiRecipe(ArtRecipe):
     mapping = "voronoi"
 
-    palette: str = param("stained", ArtRecipe.__dataclass_fields__["palette"].metadata["help"] + " (first colour = the lead)")
+    palette: str = palette_param("stained", "first colour = the lead")
     cells: int = param(220, "pieces of glass", min=2, max=100_000)
     relax: int = param(2, "Lloyd relaxation rounds (more = rounder, more even cells)", min=0, max=20)
     lead: float = param(0.005, "lead line width, as a fraction of the size", min=0.0, max=0.1)
