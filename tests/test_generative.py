@@ -237,6 +237,7 @@ def test_empty_or_unreadable_data_is_a_one_line_error(tmp_path):
         p = run_cli("train", "gan", folder, "-o", tmp_path / "run", "-q")
         err = p.stderr.decode()
         assert p.returncode == 2 and err.count("\n") == 1 and words in err, err
+        assert not (tmp_path / "run").exists()  # no empty run folder left behind
 
 
 def test_unreadable_files_are_skipped_and_counted(data, tmp_path):

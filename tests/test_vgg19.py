@@ -96,3 +96,7 @@ def test_missing_and_wrong_weights(tmp_path):
         load_vgg19(str(bad))
     with pytest.raises(WeightsError):  # offline: no silent download
         resolve("vgg19-torchvision")
+    for junk in (b"junk\n", b"\x80\x02}q\x00", b"PK\x03\x04" + b"\x00" * 40):  # text, cut pickle, cut zip
+        (tmp_path / "junk.pth").write_bytes(junk)
+        with pytest.raises(WeightsError, match="not a readable weights file|as VGG19 weights"):
+            load_vgg19(str(tmp_path / "junk.pth"))

@@ -159,6 +159,8 @@ def load_torch_state(path: str | os.PathLike) -> dict:
         raise WeightsError(f"{path}: refused to load (it holds more than tensors: {str(e).splitlines()[0]})") from None
     except (RuntimeError, EOFError, OSError, ValueError) as e:
         raise WeightsError(f"{path}: not a readable weights file ({str(e).splitlines()[0]})") from None
+    except Exception:  # garbage makes the weights-only unpickler raise KeyError, IndexError, ...
+        raise WeightsError(f"{path}: not a readable weights file (corrupt, or not a PyTorch file)") from None
     if not isinstance(state, dict):
         raise WeightsError(f"{path}: expected a dict of tensors")
     return state

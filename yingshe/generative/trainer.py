@@ -157,9 +157,7 @@ class Trainer:
         set_threads(cfg.threads)
         self.rank, self.world, self.device = _dist_setup(cfg)
         self.main = self.rank == 0
-        self.run_dir = Path(cfg.out)
-        if self.main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = Path(cfg.out)  # made only once data and options are known good: no empty run folders
         self.data = dataset or load_folder(cfg.data, cfg.size, progress=self.progress if self.main else None)
         if self.device.type != "cpu" and self.data.images.numel() <= DATA_ON_DEVICE_BYTES:
             self.data = self.data.to(self.device)  # batches are gathered on the GPU: no per-step host copies
@@ -212,6 +210,7 @@ class Trainer:
         self.total_steps = cfg.max_steps or cfg.epochs * self.steps_per_epoch
         self.writer = None
         if self.main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
             self._write_config()
             try:
                 from torch.utils.tensorboard import SummaryWriter
