@@ -149,7 +149,7 @@ def test_save_load_sample_is_identical(data, tmp_path, kind, extra):
 def test_resume_continues_the_same_run(data, tmp_path):
     """Bit for bit on the CPU. (On CUDA some backward kernels accumulate with atomics, so a resumed
     run is the same run statistically, not bit for bit.)"""
-    from yingshe.generative.checkpoint import load_tensors
+    from yingshe.core.checkpoint import load_tensors
 
     straight = train(tiny(data, tmp_path / "a", max_steps=4, ckpt_every=2, device="cpu"))
     train(tiny(data, tmp_path / "b", max_steps=2, ckpt_every=2, device="cpu"))

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from yingshe.core.errors import BadInput, WeightsError
-from yingshe.generative.checkpoint import load_tensors
+from yingshe.core.checkpoint import load_tensors
 from yingshe.generative.gan import GANConfig, Generator
 from yingshe.generative.vae import VAE, VAEConfig
 

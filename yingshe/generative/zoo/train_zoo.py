@@ -63,7 +63,7 @@ def _device_name(device: str) -> str:
 
 
 def install(work: Path, made_by: str, trained_on: str) -> None:
-    from yingshe.generative import checkpoint as ckpt
+    from yingshe.core import checkpoint as ckpt
 
     for name in RUNS:
         run = work / name
