@@ -5,6 +5,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+
+from yingshe.core.records import read_record
 from PIL import Image
 
 from yingshe.cli import main
@@ -111,8 +113,8 @@ def test_svg_parses_with_expected_elements(tmp_path, name, kw, tag, expected):
         if tag in ("polyline", "polygon"):
             pts = el.get("points").split()
             assert len(pts) >= 2 and all(len(p.split(",")) == 2 for p in pts)
-    rec = json.loads((tmp_path / f"{name}.svg.json").read_text())
-    assert rec["mapping"] == name
+    rec = read_record(out)  # the record sits in the SVG's <metadata>
+    assert rec["mapping"] == name and not (tmp_path / f"{name}.svg.json").exists()
     again = tmp_path / "again.svg"
     assert main(["recreate", str(out), "-o", str(again), "-q", "--no-gallery"]) == 0
     assert again.read_bytes() == out.read_bytes()
@@ -199,7 +201,7 @@ def test_image_palette_is_recorded_and_checked_by_recreate(tmp_path, capsys):
     _three_colour_image(img)
     out = tmp_path / "t.png"
     assert main(["art", "truchet", "-o", str(out), "--size", "48", "--palette", f"image:{img}:4", "--set", "tiles=3", "-q"]) == 0
-    from yingshe.core.images import read_record
+    from yingshe.core.records import read_record
 
     rec = read_record(out)
     assert rec["inputs"]["palette"][0]["sha256"] == sha256_file(img)
@@ -307,7 +309,7 @@ def test_gif_and_mp4_animations(tmp_path):
         im.seek(4)
         f4 = np.asarray(im.convert("RGB"))
     assert np.abs(f0.astype(int) - f4).mean() > 5  # the zoom moves
-    rec = json.loads((tmp_path / "z.gif.json").read_text())
+    rec = read_record(gif)  # in the GIF's comment extension
     assert rec["mapping"] == "animation" and rec["recipe"]["frames"] == 5
     again = tmp_path / "again.gif"
     assert main(["recreate", str(gif), "-o", str(again), "-q"]) == 0

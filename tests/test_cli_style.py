@@ -13,7 +13,7 @@ from PIL import Image
 
 from conftest import run_cli
 from yingshe.core.gallery import Gallery
-from yingshe.core.images import read_record
+from yingshe.core.records import read_record
 
 FAST = ["--size", "48", "--iterations", "6", "--threads", "1", "-q"]
 
@@ -176,10 +176,10 @@ def test_bad_output_format_refused_before_work(content_png, style_png, tmp_path)
     assert r.returncode == 2 and "cannot write '.gif'" in r.stderr.decode()
 
 
-def test_jpeg_output_gets_sidecar_and_recreates(content_png, style_png, tmp_path):
+def test_jpeg_output_carries_record_in_xmp(content_png, style_png, tmp_path):
     out = tmp_path / "o.jpg"
     assert run_cli("style", content_png, "--style", style_png, "-o", out, *FAST).returncode == 0
-    assert (tmp_path / "o.jpg.json").exists()
+    assert not (tmp_path / "o.jpg.json").exists() and b"ys:record" in out.read_bytes()
     assert json.loads(run_cli("info", out).stdout)["mapping"] == "style"
 
 

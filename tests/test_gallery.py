@@ -15,7 +15,7 @@ def _record(seed=1):
 
 
 def _write(path):
-    return lambda: images.save_image(Image.new("RGB", (4, 4)), path, {"mapping": "style"})
+    return lambda: images.save_image(Image.new("RGB", (4, 4)), path, {"mapping": "mandelbrot", "recipe": {}})
 
 
 def test_wal_and_schema(tmp_path):
@@ -54,7 +54,7 @@ def test_check_and_repair(tmp_path):
         for name in ("a.png", "b.png", "c.png"):
             g.add(_record(), tmp_path / name, _write(tmp_path / name))
         (tmp_path / "a.png").unlink()
-        images.save_image(Image.new("RGB", (5, 5)), tmp_path / "b.png", {"mapping": "style"})
+        images.save_image(Image.new("RGB", (5, 5)), tmp_path / "b.png", {"mapping": "mandelbrot", "recipe": {}})
         report = g.check()
         assert report["missing"] == [1] and report["changed"] == [2]
         g.check(repair=True)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from yingshe.core.errors import BadInput
-from yingshe.core.images import read_record
+from yingshe.core.records import read_record
 from yingshe.core.recipe import Recipe, param
 from yingshe.studio.controls import controls_for, to_recipe, to_values
 from yingshe.studio.service import Studio

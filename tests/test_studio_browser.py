@@ -150,7 +150,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     _shot(page, "02-flowfield-result")
     made = sorted(out.glob("flowfield-*.png"))
     assert len(made) == 1
-    from yingshe.core.images import read_record
+    from yingshe.core.records import read_record
 
     assert read_record(made[0])["recipe"]["particles"] == 300
 
@@ -258,7 +258,7 @@ def test_two_browser_sessions_at_once(studio, browser):
         a.wait_for_selector("#latent-output img")
         _shot(a, "14-latent-explorer")
     _shot(b, "13-session-b")
-    from yingshe.core.images import read_record
+    from yingshe.core.records import read_record
 
     seeds = [read_record(p)["recipe"]["seed"] for p in out.glob("flowfield-*.png")]
     assert len(seeds) == before + 2 and {101, 202} <= set(seeds)

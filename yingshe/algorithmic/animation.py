@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 
+from yingshe.algorithmic.common import PALETTE_INPUT
 from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
@@ -97,4 +98,4 @@ def run(recipe: AnimationRecipe, inputs: dict, progress: Progress | None = None,
 
 
 MAPPING = register(Mapping("animation", "a generator animated by sweeping one parameter (GIF/MP4)",
-                           "algorithmic-animation", AnimationRecipe, run))
+                           "algorithmic-animation", AnimationRecipe, run, inputs=(PALETTE_INPUT,), outputs=("video",)))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, ramp, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -111,4 +111,4 @@ def sample(rng, size):
 CAPTION = "attractor swirls"
 
 MAPPING = register(Mapping("attractor", "Clifford and De Jong strange attractors as glowing density maps",
-                           "algorithmic", AttractorRecipe, run, realtime=False))
+                           "algorithmic", AttractorRecipe, run, realtime=False, inputs=(PALETTE_INPUT,)))

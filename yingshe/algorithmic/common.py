@@ -13,6 +13,11 @@ from PIL import Image, ImageDraw
 from yingshe.algorithmic import palettes
 from yingshe.core.artwork import Artwork
 from yingshe.core.recipe import Recipe, param
+from yingshe.core.registry import InputSpec
+
+#: the picture a palette=image:PATH takes its colours from (read through the recipe)
+PALETTE_INPUT = InputSpec("palette", "image", "picture the palette's colours come from (palette=image:PATH)",
+                          required=False, from_recipe=True)
 
 MAX_SIZE = 8192
 
@@ -64,7 +69,7 @@ def finish(recipe: ArtRecipe, t0: float, *, image: Image.Image | None = None, ca
     art = Artwork(mapping=recipe.mapping, recipe=recipe, image=image, inputs=inputs or {},
                   summary=summary or {}, seconds=time.perf_counter() - t0)
     if canvas is not None or make_svg is not None:
-        art.make_svg = make_svg or canvas.to_svg
+        art.make["vector"] = make_svg or canvas.to_svg
     return art
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.common import Canvas, colours, finish, now
+from yingshe.algorithmic.common import PALETTE_INPUT, Canvas, colours, finish, now
 from yingshe.algorithmic.noise import noise_and_gradient
 from yingshe.algorithmic.palettes import PALETTE_HELP, check_spec
 from yingshe.core.progress import Progress
@@ -140,4 +140,4 @@ def CAPTION(r):  # noqa: N802
 
 
 MAPPING = register(Mapping("flowfield", "particles drifting along a noise field leave coloured trails (curl option)",
-                           "algorithmic", FlowFieldRecipe, run, realtime=True))
+                           "algorithmic", FlowFieldRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))

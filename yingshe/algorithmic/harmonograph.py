@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, ramp, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -71,4 +71,4 @@ def sample(rng, size):
 CAPTION = "harmonograph pendulum curves"
 
 MAPPING = register(Mapping("harmonograph", "harmonograph: looping curves drawn by damped pendulums",
-                           "algorithmic", HarmonographRecipe, run, realtime=True))
+                           "algorithmic", HarmonographRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))

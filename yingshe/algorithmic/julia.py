@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from yingshe.algorithmic import fractal
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
 
@@ -47,4 +47,4 @@ def sample(rng, size):
 CAPTION = "julia set curls"
 
 MAPPING = register(Mapping("julia", "Julia sets z²+c: smooth-coloured filigree around a chosen constant",
-                           "algorithmic", JuliaRecipe, run, realtime=True))
+                           "algorithmic", JuliaRecipe, run, realtime=True, inputs=(PALETTE_INPUT,)))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, ramp, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, ramp, palette_param
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
@@ -166,4 +166,4 @@ def CAPTION(r):  # noqa: N802
 
 
 MAPPING = register(Mapping("lsystem", "L-systems: plants, dragon, Hilbert, Koch, ... or your own grammar",
-                           "algorithmic", LSystemRecipe, run))
+                           "algorithmic", LSystemRecipe, run, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from yingshe.algorithmic import fractal
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
 
@@ -54,4 +54,4 @@ def sample(rng, size):
 CAPTION = "mandelbrot fractal filaments"
 
 MAPPING = register(Mapping("mandelbrot", "the Mandelbrot set, smooth-coloured, zoomable to 1e12 and beyond",
-                           "algorithmic", MandelbrotRecipe, run, realtime=True))
+                           "algorithmic", MandelbrotRecipe, run, realtime=True, inputs=(PALETTE_INPUT,)))

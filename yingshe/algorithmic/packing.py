@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -84,4 +84,4 @@ def sample(rng, size):
 CAPTION = "packed circles"
 
 MAPPING = register(Mapping("packing", "circle packing: ever smaller circles filling the picture",
-                           "algorithmic", PackingRecipe, run))
+                           "algorithmic", PackingRecipe, run, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, ramp, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -93,4 +93,4 @@ def CAPTION(r):  # noqa: N802
 
 
 MAPPING = register(Mapping("reaction", "Gray–Scott reaction–diffusion: coral, mitosis, spots, maze, worms",
-                           "algorithmic", ReactionRecipe, run))
+                           "algorithmic", ReactionRecipe, run, inputs=(PALETTE_INPUT,)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -82,4 +82,4 @@ def sample(rng, size):
 CAPTION = "mondrian-like rectangles"
 
 MAPPING = register(Mapping("subdivision", "recursive subdivision: Mondrian-like rectangles of colour",
-                           "algorithmic", SubdivisionRecipe, run, realtime=True))
+                           "algorithmic", SubdivisionRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yingshe.algorithmic.common import ArtRecipe, Canvas, colours, finish, now, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -76,4 +76,4 @@ def CAPTION(r):  # noqa: N802
 
 
 MAPPING = register(Mapping("truchet", "Truchet tiles: randomly turned arcs, diagonals or triangles",
-                           "algorithmic", TruchetRecipe, run, realtime=True))
+                           "algorithmic", TruchetRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.common import ArtRecipe, colours, finish, now, palette_param
+from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
 from yingshe.core.registry import Mapping, register
@@ -88,4 +88,4 @@ def sample(rng, size):
 CAPTION = "stained glass voronoi cells"
 
 MAPPING = register(Mapping("voronoi", "Voronoi stained glass: glowing cells of glass joined by lead",
-                           "algorithmic", VoronoiRecipe, run, realtime=True))
+                           "algorithmic", VoronoiRecipe, run, realtime=True, inputs=(PALETTE_INPUT,)))

@@ -22,11 +22,13 @@ COMMAND_MODULES = [
     "yingshe.cli.studio",
     "yingshe.cli.train",
     "yingshe.cli.sample",
+    "yingshe.cli.run",
 ]
 
 EPILOG = """\
 examples:
   yingshe demo                                   make a small gallery offline and print where it is
+  yingshe list                                   every mapping: what it takes, what it makes
   yingshe style photo.jpg --style starry.jpg -o out.png
   yingshe style photos/ --style a.jpg --style b.jpg --style-weights 0.7,0.3 -o out/
   yingshe info out.png                           print the recipe inside an artwork
@@ -44,7 +46,9 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"yingshe: error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(mappings: bool = True) -> argparse.ArgumentParser:
+    """The whole command line. ``mappings``: add a command for each registered mapping that has
+    no hand-written one (skipped when the command is already known to be a built-in one)."""
     parser = ArgumentParser(
         prog="yingshe",
         description="映射 yingshe — everything is a mapping: make art with AI, and keep the recipe.",
@@ -53,15 +57,44 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_commands(sub)
+    if mappings:
+        from yingshe.cli.run import add_mapping_commands
+
+        add_mapping_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    builtin = build_parser(mappings=False)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    known = first is not None and first in _commands(builtin)
+    try:
+        if not known and first is not None and argv[0] == first:
+            # `yingshe MAPPING ...`: its own parser takes every argument, options first or not
+            from yingshe.cli.run import mapping_names
+
+            if first in mapping_names():
+                args = argparse.Namespace(func=_run_mapping, _mapping=first, rest=argv[1:])
+                return _call(args)
+        parser = builtin if known else build_parser()
+    except YingsheError as e:
+        print(f"yingshe: error: {e}", file=sys.stderr)
+        return e.exit_code
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    return _call(args)
+
+
+def _run_mapping(args) -> int:
+    from yingshe.cli.run import cmd_mapping
+
+    return cmd_mapping(args)
+
+
+def _call(args) -> int:
     try:
         return int(args.func(args) or 0)
     except YingsheError as e:
@@ -77,3 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("yingshe: error: out of memory (try a smaller --size)", file=sys.stderr)
         return 1
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()

@@ -119,20 +119,23 @@ def render(mapping, opts) -> int:
     from pathlib import Path
 
     from yingshe.cli.options import recipe_from_args
-    from yingshe.core.artwork import MEDIA_FORMATS, unique_path
+    from yingshe.core.artwork import unique_path
+    from yingshe.core.writers import WRITERS
     from yingshe.core.paths import gallery_dir
     from yingshe.core.progress import Progress, TqdmProgress
 
     base = {}
     if opts.recipe:
-        from yingshe.core.images import read_record
+        from yingshe.cli.run import _recipe_base
+        from yingshe.core import records
 
-        rec = read_record(opts.recipe)
-        base = rec.get("recipe", rec) if isinstance(rec, dict) else {}
-        if rec.get("mapping") == "animation":
-            base = json.loads(base.get("base", "{}"))
-        elif rec.get("mapping") not in (None, mapping.name):
-            raise BadInput(f"--recipe {opts.recipe}: that is a {rec['mapping']} recipe, not a {mapping.name} one")
+        try:
+            base = _recipe_base(opts.recipe, mapping)
+        except BadInput:
+            rec = records.read_record(opts.recipe)  # an animation of this generator: its base recipe
+            if rec["mapping"] != "animation" or rec["recipe"].get("generator") != mapping.name:
+                raise
+            base = records.parse_json(rec["recipe"].get("base", "{}"), what="the animation's base recipe")
     base.update(parse_sets(opts.set))
     recipe = recipe_from_args(mapping.recipe, opts, base=base)
     out = opts.output
@@ -163,8 +166,8 @@ def render(mapping, opts) -> int:
         if ext == ".svg" and not is_vector(mapping):
             raise BadInput(f"{mapping.name} is a raster generator; save it as .png (vector generators: "
                            + ", ".join(m.name for m in generators() if is_vector(m)) + ")")
-        if ext not in MEDIA_FORMATS and ext not in (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"):
-            raise BadInput(f"-o {out}: cannot write {ext!r}; use .png, .svg, .gif or .mp4")
+        if ext not in WRITERS or WRITERS[ext].kind not in ("image", "vector", "record"):
+            raise BadInput(f"-o {out}: cannot write {ext!r}; use .png, .jpg, .webp or .svg (.gif or .mp4 with --animate)")
         job_mapping, job_recipe = mapping, recipe
     if out is None:
         out = str(unique_path(gallery_dir() / f"{mapping.name}-{recipe.seed}{ext}"))

@@ -6,6 +6,9 @@ import argparse
 import json
 
 
+KINDS = ("image", "vector", "video", "audio", "midi", "text")  # yingshe.core.media.KINDS (no import: fast --help)
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("gallery", help="list, show, search and check your saved artworks",
                        description="Every saved artwork gets a row in the gallery database "
@@ -15,6 +18,7 @@ def add_commands(sub) -> None:
 
     q = g.add_parser("list", help="newest artworks first")
     q.add_argument("--mapping", help="only this mapping (e.g. style)")
+    q.add_argument("--kind", choices=KINDS, help="only this kind of file (image, video, audio, midi, text, vector)")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_list)
@@ -26,6 +30,7 @@ def add_commands(sub) -> None:
     q = g.add_parser("search", help="artworks whose path, mapping, recipe or inputs contain TEXT")
     q.add_argument("text")
     q.add_argument("--mapping")
+    q.add_argument("--kind", choices=KINDS)
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_search)
@@ -45,14 +50,15 @@ def _print_rows(rows, as_json: bool) -> None:
         return
     for r in rows:
         size = f"{r.width}x{r.height}" if r.width else ""
-        print(f"#{r.id:<5} {r.created[:19]}  {r.mapping:<10} {size:>10}  seed={r.seed}  {r.path}")
+        length = f"{r.duration:.1f} s" if r.duration is not None else ""
+        print(f"#{r.id:<5} {r.created[:19]}  {r.kind:<6} {r.mapping:<13} {size:>9} {length:>8}  seed={r.seed}  {r.path}")
 
 
 def cmd_list(args) -> int:
     from yingshe.core.gallery import Gallery
 
     with Gallery.open() as g:
-        _print_rows(g.list(mapping=args.mapping, limit=args.limit), args.json)
+        _print_rows(g.list(mapping=args.mapping, kind=args.kind, limit=args.limit), args.json)
     return 0
 
 
@@ -70,7 +76,7 @@ def cmd_search(args) -> int:
     from yingshe.core.gallery import Gallery
 
     with Gallery.open() as g:
-        _print_rows(g.search(args.text, mapping=args.mapping, limit=args.limit), args.json)
+        _print_rows(g.search(args.text, mapping=args.mapping, kind=args.kind, limit=args.limit), args.json)
     return 0
 
 

@@ -85,7 +85,7 @@ def add_commands(sub) -> None:
 def _z_from_artwork(path: str, model) -> "object":
     import torch
 
-    from yingshe.core.images import read_record
+    from yingshe.core.records import read_record
 
     rec = read_record(path)
     r = rec.get("recipe") or {}

@@ -1,25 +1,35 @@
-"""An Artwork: a mapping's outputs plus the full record needed to recreate it.
+"""An Artwork: a mapping's outputs, by kind, plus the full record needed to recreate it.
+
+Outputs: ``image`` (PIL RGB), ``svg`` (vector drawing), ``frames`` + ``fps`` (+ ``audio``: a
+video), ``audio`` (:class:`~yingshe.core.media.Audio`), ``midi`` (:class:`~yingshe.core.media.Midi`)
+and ``text``. An output that costs time to make (an SVG of a million segments, the sound of a
+score) can be given as a function in ``make`` and is made only if a file asks for it.
 
 The record (recipe, input and weight fingerprints, version, device) is embedded in the saved
-file and copied into the gallery. Saving is atomic, and the gallery row commits only after the
-file is in place, so the gallery never points at a file that was not written.
+file, or in a sidecar where the format has no room (:mod:`yingshe.core.writers`), and copied into
+the gallery. Saving is atomic, and the gallery row commits only after the file is in place, so
+the gallery never points at a file that was not written.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import platform
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PIL import Image
 
 import yingshe
-from yingshe.core import images
+from yingshe.core.errors import BadInput
+from yingshe.core.media import Audio, Midi, Video
 from yingshe.core.recipe import Recipe
+
+#: the order in which an artwork's outputs are listed: its main kind first
+_KIND_ORDER = ("video", "midi", "audio", "text", "image", "vector")
 
 
 @dataclass
@@ -29,10 +39,14 @@ class Artwork:
     image: Image.Image | None = None
     svg: str | None = None
     text: str | None = None
-    #: animation frames (saved as .gif or .mp4) and their rate
-    frames: list[Image.Image] | None = None
+    #: animation / video frames (saved as .gif or .mp4) and their rate; ``audio`` is their sound
+    frames: Any = None  # a sequence of PIL images (a list, or a FrameStore on disk)
     fps: float = 12.0
-    #: input name -> list of {"source": path or spec, "sha256": hex}
+    #: sound (saved as .wav or .flac, or muxed into .mp4 with the frames)
+    audio: Audio | None = None
+    #: a MIDI score (saved as .mid)
+    midi: Midi | None = None
+    #: input name -> list of {"source": path or spec, "sha256": hex, ["record": the input's own record]}
     inputs: dict[str, list[dict]] = field(default_factory=dict)
     #: weights name -> {"source": where it came from, "sha256": hex}
     weights: dict[str, dict] = field(default_factory=dict)
@@ -41,16 +55,59 @@ class Artwork:
     seconds: float = 0.0
     #: mapping-specific numbers worth keeping (final losses, iterations done...)
     summary: dict[str, Any] = field(default_factory=dict)
-    #: True when the user stopped the job early; the image is the best one so far
+    #: True when the user stopped the job early; the outputs are the best so far
     interrupted: bool = False
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    #: kind -> function making that output on demand (e.g. {"vector": canvas.to_svg})
+    make: dict[str, Callable[[], Any]] = field(default_factory=dict, repr=False)
+    #: extra PNG text chunks (key -> text), e.g. AUTOMATIC1111's "parameters"
+    png_text: dict[str, str] = field(default_factory=dict, repr=False)
+    #: work files to remove once the artwork is saved (frames of a long render kept for resuming)
+    cleanups: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
+    def cleanup(self) -> None:
+        """Remove the work files behind this artwork (call after saving it)."""
+        for fn in self.cleanups:
+            fn()
+        self.cleanups.clear()
+
+    # ------------------------------------------------------------------ outputs
+    def kinds(self) -> list[str]:
+        """The kinds of output this artwork has, main one first."""
+        have = {"image": self.image is not None, "vector": self.svg is not None, "text": self.text is not None,
+                "video": bool(self.frames), "audio": self.audio is not None, "midi": self.midi is not None}
+        for k in self.make:
+            have[k] = True
+        return [k for k in _KIND_ORDER if have.get(k)]
+
+    @property
+    def kind(self) -> str:
+        kinds = self.kinds()
+        return kinds[0] if kinds else "image"
+
+    def output(self, kind: str):
+        """The output of ``kind`` (made now if it is made on demand)."""
+        if kind == "video":
+            if not self.frames:
+                raise BadInput(f"{self.mapping} made a still picture, not a video (animate it, or save as .png)")
+            audio = self.audio if self.audio is not None or "audio" not in self.make else self.output("audio")
+            return Video(self.frames, self.fps, audio)
+        value = {"image": self.image, "vector": self.svg, "text": self.text, "audio": self.audio,
+                 "midi": self.midi}.get(kind)
+        if value is None and kind == "image" and self.frames:
+            value = self.frames[0]
+        if value is None and kind in self.make:
+            value = self.make[kind]()
+            setattr(self, {"vector": "svg"}.get(kind, kind), value)
+        if value is None:
+            raise BadInput(f"{self.mapping} made no {kind} ({', '.join(self.kinds()) or 'nothing'} instead)")
+        return value
+
+    # ------------------------------------------------------------------ the record
     def record(self, *, timings: bool = True) -> dict:
         """The artwork's record. ``timings=False`` leaves out when it was made and how long it
         took: that is the version embedded in files, so the same recipe gives the same bytes
         (the gallery row keeps the timings)."""
-        import torch
-
         record = {
             "format": 1,
             "version": yingshe.__version__,
@@ -60,7 +117,7 @@ class Artwork:
             "weights": self.weights,
             "device": self.device,
             "threads": self.threads,
-            "torch": torch.__version__.split("+")[0],
+            "torch": _torch_version(),
             "python": platform.python_version(),
             "created": self.created,
             "seconds": round(self.seconds, 3),
@@ -71,104 +128,60 @@ class Artwork:
             del record["created"], record["seconds"]
         return record
 
-    def save(self, path: str | os.PathLike, *, gallery: bool = True) -> Path:
-        """Write the artwork (record embedded) atomically and add its gallery row.
+    # ------------------------------------------------------------------ saving
+    def default_ext(self) -> str:
+        from yingshe.core.writers import DEFAULT_EXT
 
-        ``.svg`` writes the vector drawing, ``.gif``/``.mp4`` the animation frames; those formats
-        get the record in a ``.json`` sidecar."""
-        if str(path) != "-" and Path(path).suffix.lower() in MEDIA_FORMATS:
-            return self._save_media(Path(path), gallery)
-        if self.image is None:
-            raise ValueError("this artwork has no image to save")
-        embedded = self.record(timings=False)
+        return DEFAULT_EXT.get(self.kind, ".png")
+
+    def encode(self, path: str | os.PathLike):
+        """The file bytes (and sidecar) of this artwork saved at ``path``; nothing is written."""
+        from yingshe.core.writers import encode
+
+        return encode(self, path, self.record(timings=False))
+
+    def save(self, path: str | os.PathLike, *, gallery: bool = True) -> Path:
+        """Write the artwork (record embedded, or in a ``.json`` sidecar) atomically, and add its
+        gallery row in the same transaction. The extension picks the format; none: the main
+        kind's (.png, .mp4, .wav, .mid, .txt). ``-`` writes that format to stdout."""
+        from yingshe.core.images import atomic_write
+        from yingshe.core.records import sidecar_path
+
         if str(path) == "-":
-            images.save_image(self.image, "-", embedded)
+            enc = self.encode("out" + self.default_ext())
+            sys.stdout.buffer.write(enc.data)
+            sys.stdout.buffer.flush()
             return Path("-")
         path = Path(path)
         if path.suffix == "":
-            path = path.with_suffix(".png")
-        if not gallery:
-            return images.save_image(self.image, path, embedded)
-        from yingshe.core.gallery import Gallery
-
-        with Gallery.open() as g:
-            return g.add(self.record(), path, lambda: images.save_image(self.image, path, embedded),
-                         width=self.image.width, height=self.image.height)
-
-    def _save_media(self, path: Path, gallery: bool) -> Path:
-        from yingshe.core.errors import BadInput
-
-        ext = path.suffix.lower()
-        if ext == ".svg" and self.svg is None and callable(getattr(self, "make_svg", None)):
-            self.svg = self.make_svg()  # vector drawings are serialised only when saved as SVG
-        if ext == ".svg" and self.svg is None:
-            raise BadInput(f"{self.mapping} draws no vector picture; save it as .png instead of .svg")
-        if ext in (".gif", ".mp4") and not self.frames:
-            raise BadInput(f"{path.name}: this artwork is a still picture; use --animate for {ext} or save as .png")
-        record = self.record()
-        embedded = self.record(timings=False)
-        first = self.frames[0] if ext != ".svg" else self.image
-        width, height = (first.width, first.height) if first is not None else (None, None)
-
-        data = _encode_media(self, ext)  # before the gallery transaction: encoding can take a while
+            path = path.with_suffix(self.default_ext())
+        enc = self.encode(path)  # before the gallery transaction: encoding a video takes a while
 
         def write() -> Path:
-            images.atomic_write(images.sidecar_path(path), lambda f: f.write(
-                json.dumps(embedded, ensure_ascii=False, indent=2, sort_keys=True).encode()))
-            return images.atomic_write(path, lambda f: f.write(data))
+            if enc.sidecar is not None:
+                atomic_write(sidecar_path(path), lambda f: f.write(enc.sidecar))
+            return atomic_write(path, lambda f: f.write(enc.data))
 
         if not gallery:
             return write()
         from yingshe.core.gallery import Gallery
 
         with Gallery.open() as g:
-            return g.add(record, path, write, width=width, height=height)
+            return g.add(self.record(), path, write, kind=enc.kind, width=enc.width, height=enc.height,
+                         duration=enc.duration)
 
 
-#: formats whose record goes into a sidecar ``.json`` (vector drawings and animations)
-MEDIA_FORMATS = (".svg", ".gif", ".mp4")
-
-
-def _encode_media(art: Artwork, ext: str) -> bytes:
-    """Deterministic bytes for an SVG, GIF or MP4 (same frames → same bytes)."""
-    import io
-
-    if ext == ".svg":
-        return art.svg.encode("utf-8")
-    frames = [f.convert("RGB") for f in art.frames]
-    if ext == ".gif":
-        buf = io.BytesIO()
-        pal = [f.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for f in frames]
-        pal[0].save(buf, format="GIF", save_all=True, append_images=pal[1:], loop=0,
-                    duration=max(20, int(round(1000 / art.fps))), optimize=False, disposal=1)
-        return buf.getvalue()
-    import tempfile
-
-    import numpy as np
+def _torch_version() -> str | None:
+    """torch's version without importing it (mappings that never touch torch stay fast)."""
+    mod = sys.modules.get("torch")
+    if mod is not None:
+        return mod.__version__.split("+")[0]
     try:
-        import imageio_ffmpeg
-    except ImportError:
-        from yingshe.core.errors import BadInput
+        from importlib.metadata import version
 
-        raise BadInput("MP4 needs imageio-ffmpeg: pip install 'yingshe[video]' (or save as .gif)") from None
-    w, h = frames[0].size
-    w2, h2 = w + (w % 2), h + (h % 2)  # H.264 wants even sizes
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.mp4")
-        writer = imageio_ffmpeg.write_frames(
-            out, (w2, h2), fps=art.fps, codec="libx264", pix_fmt_out="yuv420p", quality=None, bitrate=None,
-            macro_block_size=1, ffmpeg_log_level="error",
-            output_params=["-crf", "18", "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-                           "-map_metadata", "-1"])
-        writer.send(None)
-        for f in frames:
-            a = np.asarray(f)
-            if (w2, h2) != (w, h):
-                a = np.pad(a, ((0, h2 - h), (0, w2 - w), (0, 0)), mode="edge")
-            writer.send(np.ascontiguousarray(a))
-        writer.close()
-        with open(out, "rb") as fh:
-            return fh.read()
+        return version("torch").split("+")[0]
+    except Exception:
+        return None
 
 
 def unique_path(path: str | os.PathLike) -> Path:

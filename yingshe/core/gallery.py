@@ -43,6 +43,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX artworks_created ON artworks(created);
     UPDATE artworks SET seed = json_extract(recipe, '$.seed');
     """,
+    # 2 -> 3: every medium is an artwork: what kind of file each row is, how long, how big
+    """
+    ALTER TABLE artworks ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
+    ALTER TABLE artworks ADD COLUMN duration REAL;
+    ALTER TABLE artworks ADD COLUMN bytes INTEGER;
+    UPDATE artworks SET kind = CASE
+        WHEN lower(path) LIKE '%.gif' OR lower(path) LIKE '%.mp4' THEN 'video'
+        WHEN lower(path) LIKE '%.svg' THEN 'vector'
+        ELSE 'image' END;
+    CREATE INDEX artworks_kind ON artworks(kind);
+    CREATE INDEX artworks_sha256 ON artworks(sha256);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -59,6 +71,9 @@ class Row:
     width: int | None
     height: int | None
     seed: int | None
+    kind: str = "image"
+    duration: float | None = None
+    bytes: int | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -112,19 +127,21 @@ class Gallery:
             v += 1
 
     # ------------------------------------------------------------------ writing
-    def add(self, record: dict, path: Path, write: Callable[[], Path], *, width=None, height=None) -> Path:
+    def add(self, record: dict, path: Path, write: Callable[[], Path], *, kind: str = "image", width=None,
+            height=None, duration=None) -> Path:
         """Insert the row, call ``write()`` (which puts the file in place atomically), commit."""
         self.con.execute("BEGIN IMMEDIATE")
         try:
             written = Path(write()).resolve()
             self.con.execute(
                 "INSERT INTO artworks (created, mapping, path, sha256, recipe, record, seconds,"
-                " width, height, seed, inputs) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " width, height, seed, inputs, kind, duration, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (record["created"], record["mapping"], str(written), sha256_file(written),
                  json.dumps(record["recipe"], ensure_ascii=False, sort_keys=True),
                  json.dumps(record, ensure_ascii=False, sort_keys=True), record.get("seconds"),
                  width, height, record["recipe"].get("seed"),
-                 json.dumps(record.get("inputs", {}), ensure_ascii=False, sort_keys=True)))
+                 json.dumps(record.get("inputs", {}), ensure_ascii=False, sort_keys=True), kind,
+                 None if duration is None else round(float(duration), 3), written.stat().st_size))
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -132,18 +149,30 @@ class Gallery:
         return written
 
     # ------------------------------------------------------------------ reading
-    _COLS = "id, created, mapping, path, sha256, recipe, seconds, width, height, seed"
+    _COLS = "id, created, mapping, path, sha256, recipe, seconds, width, height, seed, kind, duration, bytes"
 
     def _rows(self, sql: str, args=()) -> list[Row]:
         out = []
         for r in self.con.execute(sql, args):
-            out.append(Row(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8], r[9]))
+            out.append(Row(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), *r[6:13]))
         return out
 
-    def list(self, *, mapping: str | None = None, limit: int = 50) -> list[Row]:
+    @staticmethod
+    def _where(mapping: str | None, kind: str | None) -> tuple[str, list]:
+        conds, args = [], []
         if mapping:
-            return self._rows(f"SELECT {self._COLS} FROM artworks WHERE mapping=? ORDER BY id DESC LIMIT ?", (mapping, limit))
-        return self._rows(f"SELECT {self._COLS} FROM artworks ORDER BY id DESC LIMIT ?", (limit,))
+            conds.append("mapping=?")
+            args.append(mapping)
+        if kind:
+            conds.append("kind=?")
+            args.append(kind)
+        return (" AND ".join(conds), args)
+
+    def list(self, *, mapping: str | None = None, kind: str | None = None, limit: int = 50,
+             offset: int = 0) -> list[Row]:
+        where, args = self._where(mapping, kind)
+        sql = f"SELECT {self._COLS} FROM artworks" + (f" WHERE {where}" if where else "")
+        return self._rows(sql + " ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
 
     def get(self, id: int) -> tuple[Row, dict]:
         rows = self._rows(f"SELECT {self._COLS} FROM artworks WHERE id=?", (id,))
@@ -152,27 +181,39 @@ class Gallery:
         record = json.loads(self.con.execute("SELECT record FROM artworks WHERE id=?", (id,)).fetchone()[0])
         return rows[0], record
 
-    def search(self, text: str, *, mapping: str | None = None, limit: int = 50) -> list[Row]:
+    def search(self, text: str, *, mapping: str | None = None, kind: str | None = None,
+               limit: int = 50) -> list[Row]:
         """Artworks whose path, mapping, recipe or inputs contain ``text`` (case-insensitive)."""
         like = f"%{text}%"
         sql = (f"SELECT {self._COLS} FROM artworks WHERE (path LIKE ? OR mapping LIKE ? OR recipe LIKE ?"
                " OR inputs LIKE ?)")
         args: list = [like, like, like, like]
-        if mapping:
-            sql += " AND mapping=?"
-            args.append(mapping)
+        where, more = self._where(mapping, kind)
+        if where:
+            sql += " AND " + where
+            args += more
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
         return self._rows(sql, args)
 
-    def count(self) -> int:
-        return self.con.execute("SELECT COUNT(*) FROM artworks").fetchone()[0]
+    def find(self, sha256: str) -> tuple[Row, dict] | None:
+        """The newest row of the file with this sha256 (an artwork made here), with its record."""
+        rows = self._rows(f"SELECT {self._COLS} FROM artworks WHERE sha256=? ORDER BY id DESC LIMIT 1", (sha256,))
+        if not rows:
+            return None
+        record = json.loads(self.con.execute("SELECT record FROM artworks WHERE id=?", (rows[0].id,)).fetchone()[0])
+        return rows[0], record
+
+    def count(self, *, mapping: str | None = None, kind: str | None = None) -> int:
+        where, args = self._where(mapping, kind)
+        return self.con.execute("SELECT COUNT(*) FROM artworks" + (f" WHERE {where}" if where else ""),
+                                args).fetchone()[0]
 
     # ------------------------------------------------------------------ drift
     def check(self, *, repair: bool = False) -> dict:
         """Find rows whose file is missing or changed; with ``repair``, drop missing rows and
         re-fingerprint changed files that still carry a yingshe record."""
-        from yingshe.core.images import read_record
+        from yingshe.core.records import read_record
 
         missing, changed, fixed = [], [], []
         for row in self._rows(f"SELECT {self._COLS} FROM artworks ORDER BY id"):

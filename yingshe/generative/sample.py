@@ -57,16 +57,17 @@ class LoadedModel:
 
 def model_path(spec: str) -> tuple[Path, str]:
     """(file, source-for-the-record) for a run folder, a model file or a shipped model name."""
-    from yingshe.core import weights
+    from yingshe.core import sources, weights
 
     p = Path(spec).expanduser()
-    if p.is_dir():
-        f = p / "model.safetensors"
-        if not f.exists():
+    if p.is_dir() or sources.redirected(str(p.resolve() / "model.safetensors")):
+        f = p.resolve() / "model.safetensors"
+        path, recorded = sources.readable_path(str(f), "model")
+        if not path.exists():
             raise BadInput(f"{spec!r} is not a training run (no model.safetensors inside)")
-        return f.resolve(), str(f.resolve())
-    if p.is_file():
-        return p.resolve(), str(p.resolve())
+        return path, recorded
+    if p.is_file() or sources.redirected(str(p.resolve())):
+        return sources.readable_path(str(p.resolve()), "model")
     name = weights.ALIASES.get(spec, spec)
     if name in weights.ZOO and weights.ZOO[name].family in ("yingshe-gan", "yingshe-vae"):
         r = weights.resolve(name)

@@ -24,7 +24,8 @@ from yingshe.core import registry, sources
 from yingshe.core.artwork import Artwork, unique_path
 from yingshe.core.errors import BadInput
 from yingshe.core.fingerprint import sha256_bytes
-from yingshe.core.images import decode_image, read_record
+from yingshe.core.images import decode_image
+from yingshe.core.records import read_record
 from yingshe.core.progress import CallbackProgress
 from yingshe.studio.controls import to_recipe
 
@@ -109,25 +110,35 @@ class Studio:
                            f"{self.max_upload_pixels:,}-pixel upload limit")
         return decode_image(data, name=name, what=what)
 
-    def keep_upload(self, path: str | os.PathLike, what: str = "image") -> sources.Source:
+    def keep_upload(self, path: str | os.PathLike, what: str = "image", kind: str = "image") -> sources.Source:
         """Check an upload and keep a copy under ``output/inputs/`` (named by its sha256), so the
         artwork's record points at a file that ``recreate`` can load again."""
-        self.check_upload(path, what)
         p = Path(path)
+        try:
+            size = p.stat().st_size
+        except OSError:
+            raise BadInput(f"{what} {p.name!r} could not be read (upload failed?)") from None
+        if size > self.max_upload_bytes:
+            raise BadInput(f"{what} {p.name!r} is {_human(size)}: more than the studio's "
+                           f"{_human(self.max_upload_bytes)} upload limit")
+        if kind.split("|")[0] == "image" and p.suffix.lower() in IMAGE_EXTS + ("",):
+            self.check_upload(path, what)
         digest = sha256_bytes(p.read_bytes())
-        ext = p.suffix.lower() if p.suffix.lower() in IMAGE_EXTS else ".png"
+        ext = p.suffix.lower() if p.suffix and len(p.suffix) <= 6 else ".bin"
         kept = self.inputs_dir / f"{digest[:24]}{ext}"
         if not kept.exists():
             self.inputs_dir.mkdir(parents=True, exist_ok=True)
             tmp = kept.with_name(kept.name + ".part")
             shutil.copyfile(p, tmp)
             os.replace(tmp, kept)
-        return sources.load(kept, what=what)
+        return sources.load(kept, what=what, kind=kind)
 
     def load_inputs(self, mapping: registry.Mapping, files: dict[str, Any], size_hint: int | None = None) -> dict:
-        """Uploaded files per InputSpec → ``{name: [Source, ...]}``; missing required ones refused."""
+        """Uploads (and texts) per InputSpec → ``{name: [Source, ...]}``; missing required ones refused."""
         out: dict[str, list] = {}
         for spec in mapping.inputs:
+            if spec.from_recipe:
+                continue
             got = files.get(spec.name)
             if got is None or got == "":
                 items = []
@@ -135,13 +146,17 @@ class Studio:
                 items = [g for g in got if g]
             else:
                 items = [got]
+            kind = spec.kind.split("|")[0]
             if not items and spec.required:
-                raise BadInput(f"{mapping.name} needs a {spec.name} {spec.kind}: {spec.help}")
-            if items and spec.kind != "image":
-                raise BadInput(f"{spec.name}: {spec.kind} inputs are not supported in the studio yet")
+                raise BadInput(f"{mapping.name} needs {'a' if kind != 'audio' else 'an'} {spec.name} "
+                               f"{kind.replace('audio', 'audio file')}: {spec.help}")
             if len(items) > 1 and not spec.multiple:
-                raise BadInput(f"{spec.name}: give one image, not {len(items)}")
-            out[spec.name] = [self.keep_upload(_path_of(i), what=f"{spec.name} image") for i in items]
+                raise BadInput(f"{spec.name}: give one, not {len(items)}")
+            if spec.kind == "text":
+                out[spec.name] = [_text_source(t) for t in items]
+            else:
+                out[spec.name] = [self.keep_upload(_path_of(i), what=f"{spec.name} {kind}", kind=spec.kind)
+                                  for i in items]
         return out
 
     # ------------------------------------------------------------------ jobs
@@ -176,12 +191,43 @@ class Studio:
         from yingshe.core.recreate import recreate
 
         try:
-            with Gallery.open() as g:
-                _, record = g.get(int(row_id))
+            _, record = self.gallery_record(row_id)
         except BadInput as e:
             yield Update("error", message=str(e))
             return
         yield from self._run_thread(key, lambda progress: recreate(record, progress=progress))
+
+    def recreate_upload(self, path: str | os.PathLike, *, key: str = "default") -> Iterator[Update]:
+        """Make an uploaded artwork again. Its record is someone else's: it never reads a file of
+        this server except the studio's own output folder (its uploads, found by sha256)."""
+        from yingshe.core.recreate import Supplied, recreate
+
+        try:
+            record = self.record_of_upload(path)
+            supplied = Supplied(search=[self.inputs_dir] if self.inputs_dir.is_dir() else [])
+            missing = self.missing_inputs(record)
+        except BadInput as e:
+            yield Update("error", message=str(e))
+            return
+        if missing:
+            yield Update("error", message="upload " + "; ".join(missing) + " first (as an input of this mapping), "
+                                          "then recreate")
+            return
+        yield from self._run_thread(key, lambda progress: recreate(
+            record, progress=progress, trusted=False, artwork_path=self.output / "x", supplied=supplied))
+
+    def missing_inputs(self, record: dict) -> list[str]:
+        """The recorded file inputs this studio has no copy of (by sha256), named for the person."""
+        have = {p.name[:24] for p in self.inputs_dir.glob("*")} if self.inputs_dir.is_dir() else set()
+        out = []
+        for name, items in (record.get("inputs") or {}).items():
+            for item in items:
+                src = item["source"]
+                if sources.is_spec(src) or src.startswith(("yingshe:", "<")) or "text" in item:
+                    continue
+                if item["sha256"][:24] not in have:
+                    out.append(f"the {name} input {Path(src.lstrip('@')).name!r} (sha256 {item['sha256'][:12]}…)")
+        return out
 
     def _run_thread(self, key: str, work) -> Iterator[Update]:
         events: queue.Queue = queue.Queue()
@@ -229,7 +275,7 @@ class Studio:
             yield Update("error", message=result["error"])
             return
         art: Artwork = result["artwork"]
-        ext = ".gif" if getattr(art, "frames", None) else ".png"  # animations are saved as GIFs
+        ext = art.default_ext()  # .png, .mp4 (with its sound), .wav, .mid, .txt by what it made
         try:
             path = art.save(self._new_path(art.mapping, art.recipe.seed, ext))
         except Exception as e:
@@ -295,19 +341,27 @@ class Studio:
             raise BadInput(f"artwork #{row_id} is not in this studio's output folder")
         return row, record
 
-    def settings_from_image(self, path: str | os.PathLike) -> tuple[registry.Mapping, dict, dict]:
-        """A yingshe artwork file → (mapping, recipe dict, full record). Refuses anything else."""
+    def record_of_upload(self, path: str | os.PathLike) -> dict:
+        """The validated record of an uploaded artwork (any format yingshe writes)."""
         p = Path(path)
         if p.stat().st_size > self.max_upload_bytes:
             raise BadInput(f"{p.name!r} is larger than the studio's upload limit")
-        if p.suffix.lower() != ".json":
+        if p.suffix.lower() in IMAGE_EXTS and p.suffix.lower() != ".gif":
             self.check_upload(p, what="artwork")  # a real, decodable image within the limits
-        record = read_record(p)
-        if not isinstance(record, dict) or "mapping" not in record or "recipe" not in record:
-            raise BadInput(f"{p.name!r} carries no yingshe recipe")
+        return read_record(p)
+
+    def settings_from_image(self, path: str | os.PathLike) -> tuple[registry.Mapping, dict, dict]:
+        """A yingshe artwork file → (mapping, recipe dict, full record). Refuses anything else."""
+        record = self.record_of_upload(path)
         mapping = registry.get(record["mapping"])
         recipe = mapping.recipe.from_dict(record["recipe"], strict=False)
         return mapping, recipe.to_dict(), record
+
+
+def _text_source(text: Any) -> sources.Source:
+    if not isinstance(text, str):
+        raise BadInput("a text input must be text")
+    return sources.from_text(text)
 
 
 def _human(n: int) -> str:

@@ -1,8 +1,17 @@
-"""Registers the ``style`` mapping (content + style images → painting)."""
+"""Registers the ``style`` mapping (content + style images → painting).
+
+The pipeline (and torch) is imported only when the mapping runs, so listing mappings is fast.
+"""
 
 from yingshe.core.registry import InputSpec, Mapping, register
-from yingshe.style.pipeline import run
 from yingshe.style.recipe import StyleRecipe
+
+
+def run(recipe, inputs, progress=None, *, device="auto", threads=None, save_every=0, on_snapshot=None):
+    from yingshe.style.pipeline import run as pipeline_run
+
+    return pipeline_run(recipe, inputs, progress, device=device, threads=threads, save_every=save_every,
+                        on_snapshot=on_snapshot)
 
 MAPPING = register(Mapping(
     name="style",
