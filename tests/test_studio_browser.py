@@ -92,7 +92,7 @@ def _page(browser, url):
     page = ctx.new_page()
     page.goto(url)
     page.wait_for_selector("#tabs", timeout=60_000)
-    page.get_by_role("tab", name="flowfield").click()
+    page.get_by_role("tab", name="flowfield", exact=True).click()
     page.wait_for_selector("#flowfield-run", timeout=30_000)
     return page
 
@@ -119,7 +119,7 @@ def _wait_text(page, elem_id, text, timeout=120_000):
 
 
 def _small_flowfield(page, seed):
-    page.get_by_role("tab", name="flowfield").click()
+    page.get_by_role("tab", name="flowfield", exact=True).click()
     _set(page, "flowfield-seed", seed)
     _set(page, "flowfield-size", 48)
     _set(page, "flowfield-particles", 300)
@@ -163,7 +163,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     assert len(list(out.glob("flowfield-*.png"))) == 1
 
     # --- a tiny style transfer with previews, then one stopped with Stop
-    page.get_by_role("tab", name="style").click()
+    page.get_by_role("tab", name="style", exact=True).click()
     page.locator("#style-input-content input[type=file]").set_input_files(str(_pattern(tmp_path / "c.png", 1)))
     page.locator("#style-input-style input[type=file]").set_input_files(str(_pattern(tmp_path / "s.png", 2)))
     _set(page, "style-size", 48)
@@ -186,7 +186,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     assert len(stopped) == 1 and read_record(stopped[0])["summary"]["iterations"] < 5000
 
     # --- the gallery shows the works and their recipes
-    page.get_by_role("tab", name="gallery").click()
+    page.get_by_role("tab", name="gallery", exact=True).click()
     page.wait_for_function("document.querySelectorAll('#gallery-grid img').length >= 3", timeout=30_000)
     page.locator("#gallery-mapping input").fill("flowfield")
     page.locator("#gallery-mapping input").press("Enter")
@@ -197,10 +197,10 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     _shot(page, "07-gallery-recipe")
 
     # --- load settings back from that image (change the seed first, then restore it)
-    page.get_by_role("tab", name="flowfield").click()
+    page.get_by_role("tab", name="flowfield", exact=True).click()
     _set(page, "flowfield-seed", 999)
     _set(page, "flowfield-size", 500)
-    page.get_by_role("tab", name="gallery").click()
+    page.get_by_role("tab", name="gallery", exact=True).click()
     page.locator("#load-settings input[type=file]").set_input_files(str(made[0]))
     _wait_text(page, "load-status", "loaded the flowfield settings", timeout=30_000)
     assert page.locator("#flowfield-seed input").input_value() == "7"
@@ -217,7 +217,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     _shot(page, "09-corrupt-settings-file")
     page.context.close()
     page = _page(browser, url)  # a fresh page: its content input is empty
-    page.get_by_role("tab", name="style").click()
+    page.get_by_role("tab", name="style", exact=True).click()
     page.locator("#style-input-content input[type=file]").set_input_files(str(bad))
     page.locator("#style-input-style input[type=file]").set_input_files(str(tmp_path / "s.png"))
     _set(page, "style-iterations", 5)
@@ -225,7 +225,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     _wait_text(page, "style-status", "⚠️", timeout=60_000)
     assert "content image" in page.locator("#style-status").inner_text()
     _shot(page, "10-corrupt-content")
-    page.get_by_role("tab", name="flowfield").click()
+    page.get_by_role("tab", name="flowfield", exact=True).click()
     _set(page, "flowfield-seed", 8)
     page.click("#flowfield-run")
     page.wait_for_function("document.getElementById('flowfield-recipe').innerText.includes('\"seed\": 8')",
@@ -251,7 +251,7 @@ def test_two_browser_sessions_at_once(studio, browser):
     _shot(a, "12-session-a")
     # the latent explorer (when a trained GAN/VAE ships): a direction slider re-renders the picture
     if a.locator("#tab-latent-button, [role=tab]:has-text('latent explorer')").count():
-        a.get_by_role("tab", name="latent explorer").click()
+        a.get_by_role("tab", name="latent explorer", exact=True).click()
         s = a.locator("#latent-d1 input[type=range]").bounding_box()
         a.mouse.click(s["x"] + s["width"] * 0.8, s["y"] + s["height"] / 2)
         _wait_text(a, "latent-status", "seed 0", timeout=60_000)
@@ -275,3 +275,105 @@ def test_only_the_output_folder_is_served(studio):
     assert _get(f"{url}gradio_api/file={ROOT / 'pyproject.toml'}") in (403, 404)
     home_db = studio["home"] / "gallery.sqlite3"
     assert home_db.exists() and _get(f"{url}gradio_api/file={home_db}") in (403, 404)
+
+
+def _click_tone(path, seconds=1.5, rate=22050):
+    import soundfile as sf
+
+    t = np.arange(int(rate * seconds)) / rate
+    y = 0.2 * np.sin(2 * np.pi * 262 * t)
+    for b in np.arange(0.1, seconds, 0.375):
+        i = int(b * rate)
+        y[i:i + 300] += 0.6 * np.exp(-np.arange(len(y[i:i + 300])) / 50.0)
+    sf.write(str(path), np.clip(y, -1, 1).astype(np.float32), rate)
+    return path
+
+
+def _plays(page, selector, timeout=30_000):
+    """Press play on the player under ``selector`` and see its clock move. A <video> plays itself
+    (muted); Gradio's sound player draws a waveform and plays through Web Audio, showing the time."""
+    root = page.locator(selector)
+    page.wait_for_function(
+        "(s) => { const r = document.querySelector(s); return r && (r.querySelector('video[src], video source')"
+        " || r.querySelector('button[aria-label=\"Play\"]')); }", arg=selector, timeout=timeout)
+    video = root.locator("video").first
+    if video.count():
+        page.wait_for_function("(e) => e.currentSrc && e.readyState >= 1", arg=video.element_handle(), timeout=timeout)
+        video.evaluate("e => { e.muted = true; return e.play(); }")
+        page.wait_for_function("(e) => e.currentTime > 0.05", arg=video.element_handle(), timeout=timeout)
+        return video.evaluate("e => e.duration")
+    clock = root.locator("#time")
+    assert clock.inner_text().strip() in ("0:00", "0:00:00")
+    page.wait_for_function("(s) => { const d = document.querySelector(s + ' #duration'); return d && d.innerText !== '0:00'; }",
+                           arg=selector, timeout=timeout)
+    root.locator("button[aria-label='Play']").first.click()
+    page.wait_for_function("(s) => document.querySelector(s + ' #time').innerText.trim() !== '0:00'", arg=selector,
+                           timeout=timeout)
+    m, sec = root.locator("#duration").inner_text().strip().split(":")[-2:]
+    return int(m) * 60 + int(sec)
+
+
+def test_sound_and_video_outputs_play_in_the_page(studio, browser, tmp_path):
+    """paint2music's sound and music2paint's video (with its song) play in the tab and in the gallery."""
+    url, out = studio["url"], studio["out"]
+    page = _page(browser, url)
+    page.get_by_role("tab", name="paint2music", exact=True).click()
+    page.locator("#paint2music-input-picture input[type=file]").set_input_files(str(_pattern(tmp_path / "p.png", 3)))
+    _set(page, "paint2music-bars", 2)
+    page.click("#paint2music-run")
+    _wait_text(page, "paint2music-status", "saved")
+    assert _plays(page, "#paint2music-audio") >= 2  # 2 bars of sound, played
+    _shot(page, "20-paint2music-sound")
+    made = sorted(out.glob("paint2music-*.mid"))
+    assert len(made) == 1  # the score is the artwork; its sound a preview beside it
+
+    page.get_by_role("tab", name="music2paint", exact=True).click()
+    page.locator("#music2paint-input-song input[type=file]").set_input_files(str(_click_tone(tmp_path / "t.wav")))
+    _set(page, "music2paint-size", 48)
+    _set(page, "music2paint-fps", 12)
+    page.click("#music2paint-run")
+    _wait_text(page, "music2paint-status", "saved", timeout=240_000)
+    assert abs(_plays(page, "#music2paint-video") - 1.5) < 0.2
+    _shot(page, "21-music2paint-video")
+
+    # the gallery plays them too
+    page.get_by_role("tab", name="gallery", exact=True).click()
+    page.locator("#gallery-kind").get_by_text("video", exact=True).click()
+    _wait_text(page, "gallery-info", "artwork(s)")
+    page.locator("#gallery-grid .thumbnail-item").first.click()  # the newest: music2paint's MP4
+    _wait_text(page, "gallery-info", "music2paint")
+    _plays(page, "#gallery-video")
+    page.locator("#gallery-kind").get_by_text("midi", exact=True).click()
+    page.wait_for_function("document.querySelectorAll('#gallery-grid .thumbnail-item').length == 1", timeout=30_000)
+    page.locator("#gallery-grid .thumbnail-item").first.click()
+    _wait_text(page, "gallery-info", "paint2music")
+    _plays(page, "#gallery-audio")
+    _shot(page, "22-gallery-plays-a-score")
+
+
+def test_studio_refuses_a_crafted_uploads_server_paths(studio, browser, tmp_path):
+    """An uploaded artwork whose record names a file on the server is not allowed to read it."""
+    import json as _json
+
+    from PIL import PngImagePlugin
+
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (40, 40), (200, 10, 10)).save(secret)
+    from yingshe.core.fingerprint import sha256_file
+
+    rec = {"format": 1, "version": "0.1.0", "mapping": "paint2music", "recipe": {"bars": 1, "seed": 0},
+           "inputs": {"picture": [{"source": str(secret), "sha256": sha256_file(secret)}]}, "weights": {},
+           "device": "cpu", "threads": None, "summary": {}, "interrupted": False}
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("yingshe", _json.dumps(rec))
+    crafted = tmp_path / "crafted.png"
+    Image.new("RGB", (8, 8)).save(crafted, pnginfo=info)
+    page = _page(browser, studio["url"])
+    before = set(studio["out"].glob("paint2music-*"))
+    page.locator("#recreate-upload input[type=file]").set_input_files(str(crafted))
+    _wait_text(page, "load-status", "upload")
+    text = page.locator("#load-status").inner_text()
+    assert "secret.png" in text and sha256_file(secret)[:12] in text
+    _shot(page, "23-crafted-upload-refused")
+    page.wait_for_timeout(1000)
+    assert set(studio["out"].glob("paint2music-*")) == before  # nothing made from the server's file

@@ -62,7 +62,7 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--truncation", type=float, default=None, metavar="T")
     p.add_argument("--class", dest="cls", default="", metavar="NAME")
-    p.add_argument("--fps", type=int, default=24)
+    p.add_argument("--fps", type=float, default=24.0)
     p.add_argument("--scale", type=int, default=0, help="upscale frames by this factor [default: to ≥ 256 px]")
     _runtime(p)
     p.set_defaults(func=cmd_interpolate)
@@ -190,64 +190,26 @@ def cmd_project(args) -> int:
 
 
 def cmd_interpolate(args) -> int:
-    import numpy as np
-    import torch
-
-    from yingshe.core.images import atomic_write, sidecar_path
-    from yingshe.generative.sample import class_labels, decode, latents, walk
+    from yingshe.core.progress import Progress, TqdmProgress
+    from yingshe.generative.mapping import WALK
 
     out = Path(args.output)
-    ext = out.suffix.lower()
-    if ext not in (".mp4", ".gif"):
+    if out.suffix.lower() not in (".mp4", ".gif"):
         raise BadInput(f"-o {args.output!r}: write a .mp4 or a .gif")
-    if not 2 <= args.steps <= 10000:
-        raise BadInput("--steps must be between 2 and 10000")
-    if not 1 <= args.fps <= 120:
+    if args.fps is not None and not 1 <= args.fps <= 120:
         raise BadInput("--fps must be between 1 and 120")
-    m = _load(args)
+    values = {"model": str(args.run), "steps": args.steps, "keys": args.keys, "loop": args.loop,
+              "spherical": not args.linear, "truncation": args.truncation, "class_name": args.cls,
+              "fps": args.fps, "scale": args.scale, "seed": args.seed}
     if args.through:
-        keys = torch.cat([_z_from_artwork(a.strip(), m) for a in args.through.split(",") if a.strip()])
-    else:
-        if args.keys < 2:
-            raise BadInput("--keys must be at least 2")
-        keys = latents(args.keys, m.z_dim, args.seed, args.truncation)
-    zs = walk(keys, args.steps, loop=args.loop, spherical=not args.linear)
-    dev = next(m.net.parameters()).device
-    y = class_labels(m, zs.shape[0], m.class_index(args.cls or None), dev)
-    if y is not None and not args.cls:
-        y = torch.zeros_like(y)  # one class for the whole walk unless asked
-    frames = decode(m.net, m.kind, zs.to(dev), y)
-    scale = args.scale or max(1, -(-256 // m.size))
-    if scale > 1:
-        frames = torch.nn.functional.interpolate(frames, scale_factor=scale, mode="nearest")
-    arr = (frames.clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy() * 255 + 0.5).astype(np.uint8)
-    import imageio.v2 as imageio
-
-    def write(f):
-        if ext == ".gif":
-            imageio.mimwrite(f, list(arr), format="GIF", duration=1000 / args.fps, loop=0)
-        else:
-            try:
-                import imageio_ffmpeg  # noqa: F401
-            except ImportError:
-                raise BadInput("writing .mp4 needs imageio-ffmpeg (pip install imageio-ffmpeg); or use .gif") from None
-            tmp = out.with_name(f".{out.stem}.tmp.mp4")
-            try:
-                imageio.mimwrite(str(tmp), list(arr), fps=args.fps, codec="libx264", quality=8,
-                                 macro_block_size=16, ffmpeg_log_level="error")
-                f.write(tmp.read_bytes())
-            finally:
-                tmp.unlink(missing_ok=True)
-
-    atomic_write(out, write)
-    import yingshe
-
-    record = {"format": 1, "version": yingshe.__version__, "kind": "latent-walk", "model": m.weights_record(),
-              "seed": args.seed, "keys": keys.tolist(), "steps": args.steps, "loop": args.loop,
-              "spherical": not args.linear, "truncation": args.truncation, "class": args.cls, "fps": args.fps}
-    atomic_write(sidecar_path(out), lambda f: f.write(json.dumps(record, indent=2).encode()))
+        m = _load(args)
+        zs = [_z_from_artwork(a.strip(), m) for a in args.through.split(",") if a.strip()]
+        values["z"] = [round(float(v), 7) for z in zs for v in z.flatten()]
+    recipe = WALK.recipe.from_dict(values)
+    art = WALK.run(recipe, {}, Progress() if args.quiet else TqdmProgress(), device=args.device, threads=args.threads)
+    path = art.save(out, gallery=not args.no_gallery)
     if args.json:
-        print(json.dumps({"output": str(out), "frames": int(arr.shape[0]), "record": str(sidecar_path(out))}))
+        print(json.dumps({"output": str(path), "frames": len(art.frames), "mapping": "latent-walk"}))
     else:
-        print(f"wrote {out} ({arr.shape[0]} frames; recipe in {sidecar_path(out).name})", file=sys.stderr)
+        print(f"wrote {path} ({len(art.frames)} frames; `yingshe info` shows its recipe)", file=sys.stderr)
     return 0

@@ -78,3 +78,69 @@ MAPPING = register(Mapping(
     run=run,
     cli=False,  # `yingshe sample`
 ))
+
+
+@dataclass
+class LatentWalkRecipe(Recipe):
+    mapping = "latent-walk"
+    model: str = param("art-gan-32", "shipped model name (art-gan-32, art-vae-32), run folder or model file")
+    steps: int = param(60, "frames", min=2, max=10_000)
+    keys: int = param(4, "random key latents to pass through (when z is empty)", min=2, max=1000)
+    loop: bool = param(False, "return to the first key (a seamless loop)")
+    spherical: bool = param(True, "spherical interpolation (slerp); off: straight lines")
+    truncation: float | None = param(None, "redraw latent values beyond ±T", min=0.05, max=10.0)
+    class_name: str = param("", "conditional GAN: this class throughout (empty: the first)", cli="--class")
+    fps: float = param(24.0, "frames per second", min=1.0, max=120.0)
+    scale: int = param(0, "upscale frames by this factor (0: to at least 256 px)", min=0, max=64)
+    z: tuple[float, ...] = param((), "explicit key latents, keys×latent_dim values row by row "
+                                     "(empty: drawn from the seed)", advanced=True)
+
+
+def run_walk(recipe: LatentWalkRecipe, inputs: dict, progress: Progress | None = None, *, device: str = "auto",
+             threads: int | None = None, **_) -> Artwork:
+    import torch
+
+    from yingshe.core.device import resolve_device, set_threads
+    from yingshe.core.images import from_array01
+    from yingshe.generative.sample import class_labels, decode, latents, load_model, walk
+
+    t0 = time.perf_counter()
+    progress = progress or Progress()
+    threads = set_threads(threads)
+    m = load_model(recipe.model, resolve_device(device))
+    dev = next(m.net.parameters()).device
+    if recipe.z:
+        if len(recipe.z) % m.z_dim or len(recipe.z) < 2 * m.z_dim:
+            raise BadInput(f"--z has {len(recipe.z)} values; key latents of this model are {m.z_dim} values each "
+                           "(at least two keys)")
+        keys = torch.tensor(recipe.z, dtype=torch.float32).view(-1, m.z_dim)
+    else:
+        keys = latents(recipe.keys, m.z_dim, recipe.seed, recipe.truncation)
+    zs = walk(keys, recipe.steps, loop=recipe.loop, spherical=recipe.spherical)
+    y = class_labels(m, zs.shape[0], m.class_index(recipe.class_name or None), dev)
+    if y is not None and not recipe.class_name:
+        y = torch.zeros_like(y)  # one class for the whole walk unless asked
+    progress.start(1, f"walking {recipe.model}")
+    frames = decode(m.net, m.kind, zs.to(dev), y)
+    scale = recipe.scale or max(1, -(-256 // m.size))
+    if scale > 1:
+        frames = torch.nn.functional.interpolate(frames, scale_factor=scale, mode="nearest")
+    arr = frames.clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
+    images = [from_array01(a) for a in arr]
+    progress.update(1)
+    progress.close()
+    return Artwork(mapping=recipe.mapping, recipe=recipe, image=images[0], frames=images, fps=recipe.fps,
+                   weights={"model": m.weights_record()}, device=str(dev), threads=threads,
+                   seconds=time.perf_counter() - t0, summary={"kind": m.kind, "latent_dim": m.z_dim,
+                                                              "keys": int(keys.shape[0])})
+
+
+WALK = register(Mapping(
+    name="latent-walk",
+    summary="a walk through a trained GAN's or VAE's latent space, as a video (yingshe interpolate)",
+    family="generative",
+    recipe=LatentWalkRecipe,
+    run=run_walk,
+    outputs=("video",),
+    cli=False,  # `yingshe interpolate`
+))

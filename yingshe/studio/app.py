@@ -63,11 +63,8 @@ class _Tab:
         with gr.Row():
             with gr.Column(scale=1):
                 for spec in mapping.inputs:
-                    self.inputs[spec.name] = gr.File(
-                        label=f"{spec.name} image{'s' if spec.multiple else ''}"
-                              f"{'' if spec.required else ' (optional)'} — {spec.help}",
-                        file_count="multiple" if spec.multiple else "single",
-                        elem_id=f"{name}-input-{spec.name}", height=110)
+                    if not spec.from_recipe:
+                        self.inputs[spec.name] = input_component(spec, f"{name}-input-{spec.name}")
                 basic = [c for c in self.controls if not c.advanced]
                 advanced = [c for c in self.controls if c.advanced]
                 made: dict[str, object] = {}
@@ -89,13 +86,25 @@ class _Tab:
                     self.stop = gr.Button("Stop", variant="stop", elem_id=f"{name}-stop")
                 self.live = gr.Checkbox(value=True, label="live preview (256 px)", elem_id=f"{name}-live",
                                         visible=mapping.realtime)
+                outs = set(mapping.outputs)
                 self.image = gr.Image(label="result", type="pil", format="png", interactive=False,
-                                      elem_id=f"{name}-output", height=420)
+                                      elem_id=f"{name}-output", height=420,
+                                      visible=bool(outs & {"image", "vector"}) or mapping.realtime)
+                self.video = gr.Video(label="video (with its sound)", interactive=False, elem_id=f"{name}-video",
+                                      height=420, visible="video" in outs)
+                self.audio = gr.Audio(label="sound", type="filepath", interactive=False, elem_id=f"{name}-audio",
+                                      visible=bool(outs & {"audio", "midi"}))
+                self.text = gr.Textbox(label="text", lines=10, interactive=False, elem_id=f"{name}-text",
+                                       visible="text" in outs)
                 self.status = gr.Markdown("", elem_id=f"{name}-status", elem_classes=["ys-status"])
-                self.saved = gr.File(label="saved artwork (PNG with its recipe)", interactive=False,
+                self.saved = gr.File(label="saved artwork (its recipe inside or beside it)", interactive=False,
                                      elem_id=f"{name}-saved", height=60)
                 self.recipe = gr.Code(label="recipe", language="json", interactive=False,
                                       elem_id=f"{name}-recipe", lines=6, max_lines=18)
+
+    @property
+    def outputs(self) -> list:
+        return [self.image, self.video, self.audio, self.text, self.status, self.recipe, self.saved]
 
     def values(self, data: dict) -> list:
         return [data[c] for c in self.components]
@@ -112,8 +121,10 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
         gr.Markdown("# 映射 yingshe studio\nEverything is a mapping. Every artwork keeps its recipe; "
                     "drop a yingshe PNG below to get its settings back.")
         with gr.Row():
-            load_file = gr.File(label="load settings from image (drop a yingshe PNG)", file_count="single",
+            load_file = gr.File(label="load settings from an artwork (drop any yingshe file)", file_count="single",
                                 elem_id="load-settings", height=90, scale=3)
+            recreate_file = gr.File(label="recreate an artwork (someone else's too: upload its inputs first)",
+                                    file_count="single", elem_id="recreate-upload", height=90, scale=3)
             load_status = gr.Markdown("", elem_id="load-status", elem_classes=["ys-status"])
         with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabset:  # every tab visible
             for m in mappings:
@@ -135,6 +146,8 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                                             label="mapping", elem_id="gallery-mapping", scale=1)
                     g_text = gr.Textbox(label="search (path, recipe, inputs)", elem_id="gallery-search", scale=2)
                     g_refresh = gr.Button("refresh", elem_id="gallery-refresh", scale=0)
+                g_kind = gr.Radio(choices=["all", "image", "video", "audio", "midi", "text", "vector"], value="all",
+                                  label="kind", elem_id="gallery-kind")
                 g_rows = gr.State([])
                 g_selected = gr.State(None)
                 with gr.Row():
@@ -144,6 +157,12 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                                                interactive=False)
                     with gr.Column(scale=1):
                         g_info = gr.Markdown("select an artwork", elem_id="gallery-info")
+                        g_video = gr.Video(label="play", interactive=False, elem_id="gallery-video", visible=False,
+                                           height=260)
+                        g_audio = gr.Audio(label="listen", type="filepath", interactive=False,
+                                           elem_id="gallery-audio", visible=False)
+                        g_textview = gr.Textbox(label="text", lines=8, interactive=False, elem_id="gallery-text",
+                                                visible=False)
                         g_recipe = gr.Code(label="recipe", language="json", interactive=False,
                                            elem_id="gallery-recipe", lines=10, max_lines=24)
                         g_download = gr.File(label="download", interactive=False, elem_id="gallery-download",
@@ -162,9 +181,9 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
             def run_job(data, request: gr.Request, progress=gr.Progress(), t=t, name=name):
                 key = _key(request, name)
                 for up in studio.run(name, t.values(data), t.files(data), key=key):
-                    yield _job_outputs(up, progress)
+                    yield _job_outputs(up, progress, studio)
 
-            t.run.click(run_job, inputs=all_inputs, outputs=[t.image, t.status, t.recipe, t.saved],
+            t.run.click(run_job, inputs=all_inputs, outputs=t.outputs,
                         concurrency_limit=concurrency, concurrency_id="jobs", show_progress="full",
                         show_progress_on=[t.status], api_name=f"run_{name.replace('-', '_')}")
 
@@ -229,30 +248,49 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
         load_file.upload(load_settings, inputs=[load_file], outputs=ctl_outputs, concurrency_limit=None).then(
             lambda: None, inputs=None, outputs=[load_file], show_progress="hidden")  # ready for the next drop
 
+        def recreate_upload(file, request: gr.Request, progress=gr.Progress()):
+            if not file:
+                return
+            for up in studio.recreate_upload(file, key=_key(request, "upload")):
+                yield up.status() if up.kind != "done" else f"✅ made again: {up.path.name if up.path else ''}"
+
+        recreate_file.upload(recreate_upload, inputs=[recreate_file], outputs=[load_status],
+                             concurrency_limit=concurrency, concurrency_id="jobs").then(
+            lambda: None, inputs=None, outputs=[recreate_file], show_progress="hidden")
+
         # ------------------------------------------------------------ gallery
-        def refresh(mapping, text):
-            rows = studio.gallery(None if mapping in (None, "", "all") else mapping, text or "")
-            items = [(r.path, f"#{r.id} {r.mapping} seed {r.seed}") for r in rows]
+        def refresh(mapping, text, kind):
+            rows = studio.gallery(None if mapping in (None, "", "all") else mapping, text or "",
+                                  kind=None if kind in (None, "", "all") else kind)
+            items = [(studio.thumbnail(r), f"#{r.id} {r.mapping} · {r.kind} · seed {r.seed}") for r in rows]
             return items, [r.id for r in rows], f"{len(rows)} artwork(s)" if rows else "no artworks yet"
 
         g_outs = [g_gallery, g_rows, g_info]
-        g_refresh.click(refresh, inputs=[g_mapping, g_text], outputs=g_outs, concurrency_limit=None)
-        g_mapping.input(refresh, inputs=[g_mapping, g_text], outputs=g_outs, concurrency_limit=None)
-        g_text.submit(refresh, inputs=[g_mapping, g_text], outputs=g_outs, concurrency_limit=None)
-        gallery_tab.select(refresh, inputs=[g_mapping, g_text], outputs=g_outs, concurrency_limit=None)
+        g_in = [g_mapping, g_text, g_kind]
+        g_refresh.click(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
+        g_mapping.input(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
+        g_kind.input(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
+        g_text.submit(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
+        gallery_tab.select(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
 
         def select(rows, evt: gr.SelectData):
+            hide = gr.update(visible=False, value=None)
             try:
                 row_id = rows[evt.index]
                 row, record = studio.gallery_record(row_id)
             except (BadInput, IndexError, TypeError) as e:
-                return None, f"⚠️ {e}", "", None
-            size = f"{row.width}x{row.height}" if row.width else ""
-            info = f"**#{row.id}** · {row.mapping} · {size} · {row.created[:19]} · `{Path(row.path).name}`"
-            return row_id, info, _record_json(record), row.path
+                return None, f"⚠️ {e}", "", None, hide, hide, hide
+            parts = [f"**#{row.id}**", row.mapping, row.kind, f"{row.width}x{row.height}" if row.width else "",
+                     f"{row.duration:.1f} s" if row.duration else "", row.created[:19], f"`{Path(row.path).name}`"]
+            info = " · ".join(p for p in parts if p)
+            play = studio.playable(row)
+            video = gr.update(visible=True, value=play["video"]) if "video" in play else hide
+            audio = gr.update(visible=True, value=play["audio"]) if "audio" in play else hide
+            text = gr.update(visible=True, value=play["text"]) if "text" in play else hide
+            return row_id, info, _record_json(record), row.path, video, audio, text
 
-        g_gallery.select(select, inputs=[g_rows], outputs=[g_selected, g_info, g_recipe, g_download],
-                         concurrency_limit=None)
+        g_gallery.select(select, inputs=[g_rows], outputs=[g_selected, g_info, g_recipe, g_download, g_video,
+                                                           g_audio, g_textview], concurrency_limit=None)
 
         def open_selected(row_id):
             if row_id is None:
@@ -270,8 +308,8 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                 yield gr.update(), "select an artwork first"
                 return
             for up in studio.recreate(row_id, key=_key(request, "gallery")):
-                img, status, _, _ = _job_outputs(up, progress)
-                yield img, status
+                out = _job_outputs(up, progress, studio)
+                yield out[0], out[4]
 
         g_recreate.click(recreate, inputs=[g_selected], outputs=[g_image, g_status],
                          concurrency_limit=concurrency, concurrency_id="jobs", show_progress_on=[g_status])
@@ -280,21 +318,38 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
     return demo
 
 
-def _job_outputs(up: Update, progress) -> tuple:
-    """One job update → (image, status, recipe, saved file) for a tab's outputs."""
+def _job_outputs(up: Update, progress, studio: Studio) -> tuple:
+    """One job update → (image, video, audio, text, status, recipe, saved file) for a tab's outputs."""
+    keep = gr.update()
     if up.kind == "progress":
         if up.total:
             try:
                 progress((up.done, up.total), desc="working", unit="steps")
             except Exception:  # progress display is best-effort
                 pass
-        img = up.preview if up.preview is not None else gr.update()
-        return img, up.status(), gr.update(), gr.update()
+        img = up.preview if up.preview is not None else keep
+        return img, keep, keep, keep, up.status(), keep, keep
     if up.kind == "error":
-        return gr.update(), up.status(), gr.update(), gr.update()
+        return keep, keep, keep, keep, up.status(), keep, keep
     art = up.artwork
-    shown = str(up.path) if up.path is not None and up.path.suffix == ".gif" else art.image
-    return shown, up.status(), _record_json(art.record()), str(up.path)
+    shown = studio.shown(art, up.path)
+    return (shown.get("image", keep), shown.get("video", keep), shown.get("audio", keep), shown.get("text", keep),
+            up.status(), _record_json(art.record()), str(up.path))
+
+
+def input_component(spec, elem_id: str):
+    """The upload (or text box) for one InputSpec, by its kind."""
+    kinds = spec.kind.split("|")
+    label = f"{spec.name}{'' if spec.required else ' (optional)'} — {spec.help}"
+    if kinds == ["text"]:
+        return gr.Textbox(label=label, lines=5, elem_id=elem_id, placeholder="type or paste the text")
+    if kinds == ["audio"] and not spec.multiple:
+        return gr.Audio(label=label, type="filepath", sources=["upload"], elem_id=elem_id)
+    if kinds == ["video"] and not spec.multiple:
+        return gr.Video(label=label, sources=["upload"], elem_id=elem_id)
+    types = {"image": "image", "video": "video", "audio": "audio", "midi": ".mid"}
+    return gr.File(label=label, file_count="multiple" if spec.multiple else "single", elem_id=elem_id, height=110,
+                   file_types=[types[k] for k in kinds if k in types] + ([".midi"] if "midi" in kinds else []))
 
 
 def launch(output: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,

@@ -320,17 +320,100 @@ class Studio:
         except (ValueError, OSError):
             return False
 
-    def gallery(self, mapping: str | None = None, text: str = "", limit: int = 60) -> list:
+    def gallery(self, mapping: str | None = None, text: str = "", limit: int = 60, *, kind: str | None = None) -> list:
         """Rows of saved artworks whose files live under this studio's output folder."""
         from yingshe.core.gallery import Gallery
 
         with Gallery.open() as g:
             if text and text.strip():
-                rows = g.search(text.strip(), mapping=mapping or None, limit=limit * 4)
+                rows = g.search(text.strip(), mapping=mapping or None, kind=kind or None, limit=limit * 4)
             else:
-                rows = g.list(mapping=mapping or None, limit=limit * 4)
+                rows = g.list(mapping=mapping or None, kind=kind or None, limit=limit * 4)
         rows = [r for r in rows if self.under_output(r.path) and Path(r.path).is_file()]
         return rows[:limit]
+
+    # ------------------------------------------------------------------ showing artworks of every kind
+    def shown(self, art: Artwork, path: Path | None) -> dict:
+        """What the page shows of a finished artwork, by kind: a picture, a video file, a sound
+        file (a score is played through FluidSynth into a preview), the text."""
+        kinds = art.kinds()
+        out: dict[str, Any] = {}
+        if "image" in kinds or "vector" in kinds or ("video" in kinds and path is not None and path.suffix == ".gif"):
+            out["image"] = str(path) if path is not None and path.suffix == ".gif" else art.output("image")
+        if "video" in kinds and path is not None and path.suffix == ".mp4":
+            out["video"] = str(path)
+        if path is not None and path.suffix in (".wav", ".flac"):
+            out["audio"] = str(path)
+        elif "audio" in kinds:
+            try:
+                out["audio"] = str(self._preview(art, path, ".wav"))
+            except BadInput:
+                pass  # no FluidSynth here: the score is still saved and downloadable
+        if "text" in kinds:
+            out["text"] = art.text
+        return out
+
+    def _preview(self, art: Artwork, path: Path | None, ext: str) -> Path:
+        """A playable copy of one output, beside the output folder's artworks but not in the gallery."""
+        folder = self.output / ".previews"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = (path.stem if path is not None else f"{art.mapping}-{art.recipe.seed}") + ext
+        return art.save(folder / name, gallery=False)
+
+    def playable(self, row) -> dict:
+        """A gallery row's file for the players: video, sound (scores rendered once), text."""
+        p = Path(row.path)
+        out: dict[str, Any] = {}
+        if not self.under_output(p) or not p.is_file():
+            return out
+        ext = p.suffix.lower()
+        if ext == ".mp4":
+            out["video"] = str(p)
+        elif ext in (".wav", ".flac"):
+            out["audio"] = str(p)
+        elif ext in (".mid", ".midi"):
+            wav = self.output / ".previews" / f"{p.stem}-{row.id}.wav"
+            if not wav.exists():
+                try:
+                    from yingshe.core.audio import wav_bytes
+                    from yingshe.core.images import atomic_write
+                    from yingshe.core.midi import load_midi, render
+
+                    audio, _ = render(load_midi(p))
+                    data = wav_bytes(audio)
+                    atomic_write(wav, lambda f: f.write(data))
+                except BadInput:
+                    return out
+            out["audio"] = str(wav)
+        elif ext in (".txt", ".md"):
+            out["text"] = p.read_text(encoding="utf-8", errors="replace")[:20000]
+        return out
+
+    def thumbnail(self, row) -> str:
+        """A picture for the gallery grid: the artwork itself, or a card for sound, scores and text."""
+        p = Path(row.path)
+        if row.kind in ("image", "vector", "video") and p.suffix.lower() not in (".svg", ".tif", ".tiff"):
+            return str(p)
+        thumbs = self.output / ".thumbs"
+        card = thumbs / f"{row.id}-{row.sha256[:12]}.png"
+        if not card.exists():
+            from PIL import ImageDraw
+
+            thumbs.mkdir(parents=True, exist_ok=True)
+            colours = {"audio": (40, 70, 120), "midi": (90, 50, 120), "text": (120, 90, 40), "vector": (40, 110, 80)}
+            img = Image.new("RGB", (256, 256), colours.get(row.kind, (60, 60, 60)))
+            d = ImageDraw.Draw(img)
+            icon = {"audio": "sound", "midi": "score", "text": "text", "vector": "drawing"}.get(row.kind, row.kind)
+            d.text((20, 20), icon, fill=(255, 255, 255), font_size=34)
+            d.text((20, 200), row.mapping, fill=(230, 230, 230), font_size=22)
+            if row.kind == "text" and p.is_file():
+                lines = p.read_text(encoding="utf-8", errors="replace").splitlines()[:5]
+                for i, line in enumerate(lines):
+                    d.text((20, 80 + 22 * i), line[:18], fill=(250, 245, 230), font_size=18)
+            elif row.duration:
+                d.text((20, 160), f"{row.duration:.1f} s", fill=(230, 230, 230), font_size=22)
+            img.save(card)
+        return str(card)
 
     def gallery_record(self, row_id: int) -> tuple[Any, dict]:
         from yingshe.core.gallery import Gallery
