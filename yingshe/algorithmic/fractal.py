@@ -12,6 +12,9 @@ from yingshe.core.progress import Progress
 
 #: below this pixel spacing (relative to the view's centre) float64 iteration loses detail
 PERTURB_BELOW = 1e-10
+#: pixels × iterations up to which numpy iterates (no numba: its first call costs ~1 s of start-up,
+#: more than numpy needs for a 512 px picture); above it the compiled kernel pays for itself
+NUMPY_WORK = 1.2e8
 
 
 def reference_orbit(cx: float, cy: float, maxiter: int, digits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -34,8 +37,6 @@ def reference_orbit(cx: float, cy: float, maxiter: int, digits: int) -> tuple[np
 def escape_field(w: int, h: int, cx: float, cy: float, zoom: float, maxiter: int, *, julia: tuple | None = None,
                  rows: tuple[int, int] | None = None, span: float = 3.0) -> np.ndarray:
     """Smooth escape values of rows [r0, r1) of a w×h view (``span`` = view width at zoom 1)."""
-    from yingshe.algorithmic import kernels
-
     r0, r1 = rows or (0, h)
     step = span / zoom / w
     out = np.empty((r1 - r0, w), np.float64)
@@ -45,12 +46,59 @@ def escape_field(w: int, h: int, cx: float, cy: float, zoom: float, maxiter: int
     if deep:
         digits = int(-np.log10(step)) + 20
         ref_r, ref_i = reference_orbit(cx, cy, maxiter, digits)
+        from yingshe.algorithmic import kernels
+
         kernels.escape_perturbed(ref_r, ref_i, len(ref_r), -step * (w - 1) / 2, step * (h - 1) / 2 - r0 * step,
                                  step, w, r1 - r0, maxiter, out)
     else:
         jr, ji = julia or (0.0, 0.0)
-        kernels.escape_direct(x0, y0, step, w, r1 - r0, maxiter, julia is not None, jr, ji, out)
+        if w * h * maxiter <= NUMPY_WORK:
+            escape_direct_numpy(x0, y0, step, w, r1 - r0, maxiter, julia is not None, jr, ji, out)
+        else:
+            from yingshe.algorithmic import kernels
+
+            kernels.escape_direct(x0, y0, step, w, r1 - r0, maxiter, julia is not None, jr, ji, out)
     return out
+
+
+def escape_direct_numpy(x0, y0, step, w, h, maxiter, julia, jr, ji, out) -> None:
+    """:func:`kernels.escape_direct` in numpy: the same arithmetic in the same order (so the same
+    values), on all still-running pixels at once, compacted as they escape."""
+    ESCAPE2 = 65536.0  # kernels.ESCAPE2 (not imported: that would load numba)
+
+    xs = x0 + np.arange(w) * step
+    ys = y0 - np.arange(h) * step
+    pr = np.broadcast_to(xs[None, :], (h, w)).ravel()
+    pi = np.broadcast_to(ys[:, None], (h, w)).ravel()
+    res = np.full(h * w, -1.0)
+    if julia:
+        zr, zi = pr.copy(), pi.copy()
+        cr, ci = np.full_like(pr, jr), np.full_like(pi, ji)
+        idx = np.arange(h * w)
+    else:
+        q = (pr - 0.25) ** 2 + pi * pi
+        bulbs = (q * (q + (pr - 0.25)) <= 0.25 * pi * pi) | ((pr + 1.0) ** 2 + pi * pi <= 0.0625)
+        idx = np.flatnonzero(~bulbs)  # the main cardioid and period-2 bulb never escape
+        zr, zi = np.zeros(idx.size), np.zeros(idx.size)
+        cr, ci = pr[idx], pi[idx]
+    zr2, zi2 = zr * zr, zi * zi
+    done = np.zeros(idx.size, bool)  # escaped: their value is recorded, their slot reused at compaction
+    n = 0
+    with np.errstate(over="ignore", invalid="ignore"):  # escaped points run on until compaction
+        while idx.size and n < maxiter:
+            esc = (zr2 + zi2 > ESCAPE2) & ~done
+            if esc.any():  # escaped before this step: n iterations done
+                res[idx[esc]] = n + 1.0 - np.log2(0.5 * np.log(zr2[esc] + zi2[esc]))
+                done |= esc
+                if done.sum() * 4 > done.size:  # compact now and then, not at every escape
+                    keep = ~done
+                    idx, zr, zi, cr, ci, zr2, zi2 = (a[keep] for a in (idx, zr, zi, cr, ci, zr2, zi2))
+                    done = done[keep]
+            zi = 2.0 * zr * zi + ci
+            zr = zr2 - zi2 + cr
+            zr2, zi2 = zr * zr, zi * zi
+            n += 1
+    out[:] = res.reshape(h, w)  # still running after maxiter steps: -1, as in the kernel
 
 
 def colourise(nu: np.ndarray, cols: np.ndarray, density: float, offset: float) -> np.ndarray:
