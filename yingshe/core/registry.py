@@ -34,6 +34,7 @@ MAPPING_MODULES = [
     "yingshe.algorithmic.subdivision",
     "yingshe.algorithmic.harmonograph",
     "yingshe.generative.mapping",
+    "yingshe.crossmodal.poem2paint",
     "yingshe.crossmodal.music2paint",
     "yingshe.crossmodal.paint2music",
 ]

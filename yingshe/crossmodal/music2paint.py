@@ -181,7 +181,10 @@ class _Latent:
         if len(beats) < 2:  # no beat found: a keyframe every two seconds
             beats = np.arange(0, feats.frames, max(1, int(2 * feats.fps)))
         marks = np.unique(np.concatenate([[0], beats, [feats.frames]]))
-        keys = latents(len(marks), self.m.z_dim, recipe.seed, 1.5)
+        fresh = latents(len(marks), self.m.z_dim, recipe.seed, 1.5).numpy()
+        keys = [fresh[0]]  # a random walk: each beat's keyframe a step from the last, not a new picture
+        for i in range(1, len(marks)):
+            keys.append(_slerp(keys[-1], fresh[i], np.array([min(1.0, 0.35 * recipe.drift)]))[0])
         direction = latents(1, self.m.z_dim, recipe.seed + 1)[0]
         z = np.zeros((feats.frames, self.m.z_dim), np.float32)
         for i in range(len(marks) - 1):
@@ -189,9 +192,9 @@ class _Latent:
             if b <= a:
                 continue
             u = np.linspace(0, 1, b - a, endpoint=False)
-            u = u * u * (3 - 2 * u)  # ease in and out: the move lands on the next beat
-            z[a:b] = _slerp(keys[i].numpy(), keys[i + 1].numpy(), u)
-        z += (feats.pulse * recipe.pulse)[:, None] * 0.6 * direction.numpy()[None, :]
+            u = 1 - (1 - u) ** 3  # ease out: the move starts on the beat, fast, and settles before the next
+            z[a:b] = _slerp(keys[i], keys[i + 1], u)
+        z += (feats.pulse * recipe.pulse)[:, None] * 0.8 * direction.numpy()[None, :]
         self.z = torch.from_numpy(z)
         self.classes = None
         if self.m.classes:
