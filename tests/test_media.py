@@ -4,6 +4,7 @@ cleanly when bad, mappings that chain and recreate from their deep record."""
 import json
 import os
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,3 +227,37 @@ def test_list_shows_kinds(capsys):
     out = capsys.readouterr().out
     assert "paint2music" in out and "image(picture) → midi, audio" in out
     assert "audio(song) → video" in out
+
+
+def test_every_example_is_a_valid_recipe_with_builtin_inputs():
+    """The studio's home page runs these: each recipe parses, each input is a built-in source of
+    the right kind (nothing of the user's), and each section has a flagship."""
+    from yingshe.core import registry
+
+    ranked = {}
+    for m in registry.all_mappings():
+        assert m.where in registry.SECTIONS
+        ranked.setdefault(m.where, []).append(m.rank)
+        specs = {s.name: s for s in m.inputs}
+        for ex in m.examples:
+            m.recipe.from_dict(ex.recipe)
+            assert set(ex.inputs) <= set(specs), (m.name, ex.title)
+            missing = [s.name for s in m.inputs if s.required and not s.from_recipe and s.name not in ex.inputs]
+            assert not missing, (m.name, ex.title, missing)
+            for name, srcs in ex.inputs.items():
+                for src in (srcs if isinstance(srcs, tuple) else (srcs,)):
+                    assert not Path(src).exists() and (sources.is_spec(src) or src.startswith("yingshe:")), src
+    for section, ranks in ranked.items():
+        assert ranks.count(min(ranks)) == 1, section  # one flagship per section
+
+
+def test_builtin_samples_load_offline():
+    photo = sources.load("photo:astronaut")
+    assert photo.image.size == (512, 512) and photo.record["source"] == "photo:astronaut"
+    clicks = sources.load("sound:clicks", kind="audio")
+    assert clicks.value.duration == pytest.approx(8.0) and clicks.record["kind"] == "audio"
+    poem = sources.load("poem:jingyesi", kind="text")
+    assert "床前明月光" in poem.value and poem.record["text"] == poem.value
+    assert sources.load("poem: not a name", kind="text").value == "poem: not a name"  # still plain text
+    with pytest.raises(BadInput, match="no such built-in"):
+        sources.load("photo:nope")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from pathlib import Path
 from PIL import Image
 
 from yingshe.core.errors import BadInput
@@ -146,7 +147,10 @@ def test_recreate_from_gallery(tmp_path):
 def test_live_render_is_small_and_saves_nothing(tmp_path):
     studio = Studio(tmp_path / "out")
     img = studio.live_render("flowfield", {**FLOW, "size": 1024})
-    assert max(img.size) == 256
+    assert max(img.size) == 512
+    # progressive: a coarse render (scaled to the same size) comes first, then the real one
+    (coarse, done1), (final, done2) = list(studio.live_renders("mandelbrot", {"size": 1024}))
+    assert (done1, done2) == (False, True) and coarse.size == final.size == (512, 512)
     assert studio.gallery() == [] and not list(studio.output.glob("*.png"))
     with pytest.raises(BadInput, match="not fast enough"):
         studio.live_render("style", {})
@@ -189,3 +193,44 @@ def test_yingshe_help_does_not_import_gradio():
     code = "import sys, yingshe.cli as c; c.build_parser(); print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_builtin_samples_send_to_and_grids(tmp_path):
+    """The studio's own chain: a built-in photo is recorded as such; a result sent to another
+    mapping nests its record there; a grid of any picture mapping is one artwork."""
+    from yingshe.core.registry import get
+
+    studio = Studio(tmp_path / "out")
+    p2m = get("paint2music")
+    picked = studio.sample_value("photo:coffee", p2m, "picture")
+    done = list(studio.run("paint2music", {"bars": 1}, {"picture": picked}))[-1]
+    assert done.kind == "done", done.message
+    assert read_record(done.path)["inputs"]["picture"][0]["source"] == "photo:coffee"
+
+    julia = list(studio.run("julia", {"size": 48, "seed": 3}))[-1]
+    sent = studio.send_value(str(julia.path), p2m, "picture")
+    again = list(studio.run("paint2music", {"bars": 1}, {"picture": sent}))[-1]
+    nested = read_record(again.path)["inputs"]["picture"][0]
+    assert nested["source"] == str(julia.path) and nested["record"]["mapping"] == "julia"
+    with pytest.raises(BadInput, match="own artworks"):
+        studio.send_value(str(tmp_path / "elsewhere.png"), p2m, "picture")
+
+    grid = list(studio.run_grid("julia", {"size": 48}, {}, "c_re=-0.8,-0.4", "density=1,2"))[-1]
+    assert grid.kind == "done", grid.message
+    rec = read_record(grid.path)
+    assert rec["mapping"] == "grid" and len(rec["summary"]["cells"]) == 4
+    assert rec["summary"]["cells"][3]["recipe"]["c_re"] == -0.4 and rec["summary"]["cells"][3]["recipe"]["density"] == 2
+
+
+def test_gallery_pages_and_compare(tmp_path):
+    studio = Studio(tmp_path / "out")
+    studio.page_size = 2
+    for seed in (1, 2, 3):
+        assert list(studio.run("julia", {"size": 32, "seed": seed}))[-1].kind == "done"
+    rows, total = studio.gallery_page()
+    assert total == 3 and [r.seed for r in rows] == [3, 2]
+    rows2, _ = studio.gallery_page(page=1)
+    assert [r.seed for r in rows2] == [1]
+    assert all(Path(studio.thumbnail(r)).is_file() for r in rows + rows2)  # made when saved
+    a, b, diff = studio.compare(rows[0].id, rows2[0].id)
+    assert "seed" in diff and "| 3 |" not in diff and "`3`" in diff and "`1`" in diff

@@ -92,9 +92,17 @@ def _page(browser, url):
     page = ctx.new_page()
     page.goto(url)
     page.wait_for_selector("#tabs", timeout=60_000)
-    page.get_by_role("tab", name="flowfield", exact=True).click()
-    page.wait_for_selector("#flowfield-run", timeout=30_000)
+    page.wait_for_selector("#home-algorithmic", timeout=30_000)  # the home page opens first
     return page
+
+
+def _open(page, name):
+    """Open a mapping's tab: first its section (what it makes), then the mapping."""
+    from yingshe.core.registry import SECTIONS, get
+
+    section = "nothing" if name == "latent explorer" else get(name).where
+    page.get_by_role("tab", name=SECTIONS[section], exact=True).click()
+    page.get_by_role("tab", name=name, exact=True).click()
 
 
 def _shot(page, name):
@@ -119,7 +127,7 @@ def _wait_text(page, elem_id, text, timeout=120_000):
 
 
 def _small_flowfield(page, seed):
-    page.get_by_role("tab", name="flowfield", exact=True).click()
+    _open(page, "flowfield")
     _set(page, "flowfield-seed", seed)
     _set(page, "flowfield-size", 48)
     _set(page, "flowfield-particles", 300)
@@ -138,7 +146,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     page = _page(browser, url)
     _shot(page, "01-start")
     tabs = page.get_by_role("tab").all_inner_texts()
-    assert "flowfield" in tabs and "style" in tabs and "gallery" in tabs  # one tab per mapping + gallery
+    assert tabs[0] == "home" and "Algorithmic" in tabs and "Pictures from photos" in tabs and "gallery" in tabs
 
     # --- a small algorithmic artwork through the page
     _small_flowfield(page, 7)
@@ -163,7 +171,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     assert len(list(out.glob("flowfield-*.png"))) == 1
 
     # --- a tiny style transfer with previews, then one stopped with Stop
-    page.get_by_role("tab", name="style", exact=True).click()
+    _open(page, "style")
     page.locator("#style-input-content input[type=file]").set_input_files(str(_pattern(tmp_path / "c.png", 1)))
     page.locator("#style-input-style input[type=file]").set_input_files(str(_pattern(tmp_path / "s.png", 2)))
     _set(page, "style-size", 48)
@@ -197,10 +205,10 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     _shot(page, "07-gallery-recipe")
 
     # --- load settings back from that image (change the seed first, then restore it)
-    page.get_by_role("tab", name="flowfield", exact=True).click()
+    _open(page, "flowfield")
     _set(page, "flowfield-seed", 999)
     _set(page, "flowfield-size", 500)
-    page.get_by_role("tab", name="gallery", exact=True).click()
+    page.get_by_role("tab", name="home", exact=True).click()
     page.locator("#load-settings input[type=file]").set_input_files(str(made[0]))
     _wait_text(page, "load-status", "loaded the flowfield settings", timeout=30_000)
     assert page.locator("#flowfield-seed input").input_value() == "7"
@@ -217,7 +225,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     _shot(page, "09-corrupt-settings-file")
     page.context.close()
     page = _page(browser, url)  # a fresh page: its content input is empty
-    page.get_by_role("tab", name="style", exact=True).click()
+    _open(page, "style")
     page.locator("#style-input-content input[type=file]").set_input_files(str(bad))
     page.locator("#style-input-style input[type=file]").set_input_files(str(tmp_path / "s.png"))
     _set(page, "style-iterations", 5)
@@ -225,7 +233,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     _wait_text(page, "style-status", "⚠️", timeout=60_000)
     assert "content image" in page.locator("#style-status").inner_text()
     _shot(page, "10-corrupt-content")
-    page.get_by_role("tab", name="flowfield", exact=True).click()
+    _open(page, "flowfield")
     _set(page, "flowfield-seed", 8)
     page.click("#flowfield-run")
     page.wait_for_function("document.getElementById('flowfield-recipe').innerText.includes('\"seed\": 8')",
@@ -251,7 +259,7 @@ def test_two_browser_sessions_at_once(studio, browser):
     _shot(a, "12-session-a")
     # the latent explorer (when a trained GAN/VAE ships): a direction slider re-renders the picture
     if a.locator("#tab-latent-button, [role=tab]:has-text('latent explorer')").count():
-        a.get_by_role("tab", name="latent explorer", exact=True).click()
+        _open(a, "latent explorer")
         s = a.locator("#latent-d1 input[type=range]").bounding_box()
         a.mouse.click(s["x"] + s["width"] * 0.8, s["y"] + s["height"] / 2)
         _wait_text(a, "latent-status", "seed 0", timeout=60_000)
@@ -317,7 +325,7 @@ def test_sound_and_video_outputs_play_in_the_page(studio, browser, tmp_path):
     """paint2music's sound and music2paint's video (with its song) play in the tab and in the gallery."""
     url, out = studio["url"], studio["out"]
     page = _page(browser, url)
-    page.get_by_role("tab", name="paint2music", exact=True).click()
+    _open(page, "paint2music")
     page.locator("#paint2music-input-picture input[type=file]").set_input_files(str(_pattern(tmp_path / "p.png", 3)))
     _set(page, "paint2music-bars", 2)
     page.click("#paint2music-run")
@@ -327,7 +335,7 @@ def test_sound_and_video_outputs_play_in_the_page(studio, browser, tmp_path):
     made = sorted(out.glob("paint2music-*.mid"))
     assert len(made) == 1  # the score is the artwork; its sound a preview beside it
 
-    page.get_by_role("tab", name="music2paint", exact=True).click()
+    _open(page, "music2paint")
     page.locator("#music2paint-input-song input[type=file]").set_input_files(str(_click_tone(tmp_path / "t.wav")))
     _set(page, "music2paint-size", 48)
     _set(page, "music2paint-fps", 12)
@@ -338,12 +346,14 @@ def test_sound_and_video_outputs_play_in_the_page(studio, browser, tmp_path):
 
     # the gallery plays them too
     page.get_by_role("tab", name="gallery", exact=True).click()
-    page.locator("#gallery-kind").get_by_text("video", exact=True).click()
+    page.locator("#gallery-kind input").fill("video")
+    page.locator("#gallery-kind input").press("Enter")
     _wait_text(page, "gallery-info", "artwork(s)")
     page.locator("#gallery-grid .thumbnail-item").first.click()  # the newest: music2paint's MP4
     _wait_text(page, "gallery-info", "music2paint")
     _plays(page, "#gallery-video")
-    page.locator("#gallery-kind").get_by_text("midi", exact=True).click()
+    page.locator("#gallery-kind input").fill("midi")
+    page.locator("#gallery-kind input").press("Enter")
     page.wait_for_function("document.querySelectorAll('#gallery-grid .thumbnail-item').length == 1", timeout=30_000)
     page.locator("#gallery-grid .thumbnail-item").first.click()
     _wait_text(page, "gallery-info", "paint2music")
@@ -377,3 +387,45 @@ def test_studio_refuses_a_crafted_uploads_server_paths(studio, browser, tmp_path
     _shot(page, "23-crafted-upload-refused")
     page.wait_for_timeout(1000)
     assert set(studio["out"].glob("paint2music-*")) == before  # nothing made from the server's file
+
+
+def test_home_example_then_send_to_another_mapping(studio, browser):
+    """A person who has never opened us: the home page's examples, one click to open one, Run,
+    then "send to" another mapping, Run again: the second artwork's record nests the first."""
+    from yingshe.core.records import read_record
+    from yingshe.core.registry import SECTIONS
+
+    page = _page(browser, studio["url"])
+    _shot(page, "30-home")
+    for key in ("algorithmic", "words", "sound", "video", "photos"):
+        assert page.locator(f"#home-{key} .thumbnail-item").count() >= 1, key
+    # the poem example of "From words": opens poem2paint with the poem filled in
+    page.locator("#home-words .thumbnail-item").first.click()
+    _wait_text(page, "load-status", "opened the example")
+    page.wait_for_function("document.querySelector('#poem2paint-input-poem textarea').value.includes('明月')",
+                           timeout=30_000)
+    _set(page, "poem2paint-size", 256)
+    page.click("#poem2paint-run")
+    _wait_text(page, "poem2paint-status", "saved", timeout=120_000)
+    _shot(page, "31-words-poem2paint")
+    # send the painting to paint2music, run it there
+    page.locator("#poem2paint-send-to input").fill("paint2music · picture")
+    page.locator("#poem2paint-send-to input").press("Enter")
+    page.click("#poem2paint-send")
+    page.wait_for_selector("#paint2music-run", state="visible", timeout=30_000)
+    _set(page, "paint2music-bars", 2)
+    page.click("#paint2music-run")
+    _wait_text(page, "paint2music-status", "saved", timeout=120_000)
+    _shot(page, "32-sound-paint2music-from-the-painting")
+    made = sorted(studio["out"].glob("paint2music-*.mid"), key=lambda p: p.stat().st_mtime)[-1]
+    rec = read_record(made)
+    first = rec["inputs"]["picture"][0]["record"]
+    assert first["mapping"] == "poem2paint" and first["inputs"]["poem"][0]["source"] == "poem:jingyesi"
+    # one screenshot per section, and the gallery
+    for key, label in SECTIONS.items():
+        page.get_by_role("tab", name=label, exact=True).click()
+        page.wait_for_timeout(300)
+        _shot(page, f"33-section-{key}")
+    page.get_by_role("tab", name="gallery", exact=True).click()
+    page.wait_for_selector("#gallery-grid .thumbnail-item", timeout=30_000)
+    _shot(page, "34-gallery")

@@ -15,15 +15,18 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import Mapping, get, register
+from yingshe.core.registry import Example, Mapping, get, register
 
 
 @dataclass
 class AnimationRecipe(Recipe):
     mapping = "animation"
 
-    generator: str = param("flowfield", "the algorithmic generator to animate")
-    base: str = param("{}", "the generator's recipe (JSON) apart from the swept parameter and the seed")
+    generator: str = param("flowfield", "the algorithmic generator to animate",
+                           suggest=("attractor", "flowfield", "harmonograph", "julia", "lsystem", "mandelbrot",
+                                    "packing", "reaction", "subdivision", "truchet", "voronoi"))
+    base: str = param("{}", "the generator's recipe (JSON) apart from the swept parameter and the seed "
+                            "({}: its defaults)", advanced=True)
     sweep: str = param("turbulence=1:4", "PARAM=A:B (linear) or PARAM=A:B:log (geometric, e.g. a zoom)")
     frames: int = param(24, "number of frames", min=2, max=2000)
     fps: float = param(12.0, "frames per second", min=1.0, max=60.0)
@@ -98,4 +101,7 @@ def run(recipe: AnimationRecipe, inputs: dict, progress: Progress | None = None,
 
 
 MAPPING = register(Mapping("animation", "a generator animated by sweeping one parameter (GIF/MP4)",
-                           "algorithmic-animation", AnimationRecipe, run, inputs=(PALETTE_INPUT,), outputs=("video",)))
+                           "algorithmic-animation", AnimationRecipe, run, inputs=(PALETTE_INPUT,), outputs=("video",),
+                           rank=20, examples=(Example("A Julia set breathing", {"generator": "julia", "sweep": "c_im=0.12:0.2",
+                                                                          "frames": 48, "fps": 12,
+                                                                          "base": '{"size": 256, "c_re": -0.8}'}),)))

@@ -10,7 +10,7 @@ from PIL import Image
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 KINDS = ("clifford", "dejong")
 
@@ -111,4 +111,5 @@ def sample(rng, size):
 CAPTION = "attractor swirls"
 
 MAPPING = register(Mapping("attractor", "Clifford and De Jong strange attractors as glowing density maps",
-                           "algorithmic", AttractorRecipe, run, realtime=False, inputs=(PALETTE_INPUT,)))
+                           "algorithmic", AttractorRecipe, run, realtime=False, inputs=(PALETTE_INPUT,), rank=20,
+                           examples=(Example("A De Jong attractor", {"kind": "dejong", "size": 768}),)))

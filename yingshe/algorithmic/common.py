@@ -25,7 +25,7 @@ MAX_SIZE = 8192
 def palette_param(default: str, note: str = ""):
     """A generator's own default palette, with the shared help (plus what this generator does
     with the colours, if it says)."""
-    return param(default, palettes.PALETTE_HELP + (f" ({note})" if note else ""))
+    return param(default, palettes.PALETTE_HELP + (f" ({note})" if note else ""), suggest=palettes.suggestions())
 
 
 @dataclass

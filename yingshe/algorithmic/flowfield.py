@@ -12,7 +12,7 @@ from yingshe.algorithmic.noise import noise_and_gradient
 from yingshe.algorithmic.palettes import PALETTE_HELP, check_spec
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 VECTOR = True
 GRID = 1024  # the field is synthesised on at most GRID² points and sampled bilinearly
@@ -140,4 +140,5 @@ def CAPTION(r):  # noqa: N802
 
 
 MAPPING = register(Mapping("flowfield", "particles drifting along a noise field leave coloured trails (curl option)",
-                           "algorithmic", FlowFieldRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))
+                           "algorithmic", FlowFieldRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector"), rank=10,
+                           examples=(Example("Embers on the wind", {"palette": "ember", "curl": True, "size": 768}),)))

@@ -9,7 +9,7 @@ import numpy as np
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 VECTOR = True
 
@@ -71,4 +71,5 @@ def sample(rng, size):
 CAPTION = "harmonograph pendulum curves"
 
 MAPPING = register(Mapping("harmonograph", "harmonograph: looping curves drawn by damped pendulums",
-                           "algorithmic", HarmonographRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))
+                           "algorithmic", HarmonographRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector"), rank=28,
+                           examples=(Example("A harmonograph", {"size": 768}),)))

@@ -9,7 +9,7 @@ from PIL import Image
 from yingshe.algorithmic import fractal
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 
 @dataclass
@@ -47,4 +47,5 @@ def sample(rng, size):
 CAPTION = "julia set curls"
 
 MAPPING = register(Mapping("julia", "Julia sets z²+c: smooth-coloured filigree around a chosen constant",
-                           "algorithmic", JuliaRecipe, run, realtime=True, inputs=(PALETTE_INPUT,)))
+                           "algorithmic", JuliaRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), rank=5,
+                           examples=(Example("A dendrite Julia set", {"c_re": -0.4, "c_im": 0.6, "size": 768, "palette": "dusk"}),)))

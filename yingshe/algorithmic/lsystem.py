@@ -17,7 +17,7 @@ from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 VECTOR = True
 MAX_SYMBOLS = 3_000_000
@@ -166,4 +166,5 @@ def CAPTION(r):  # noqa: N802
 
 
 MAPPING = register(Mapping("lsystem", "L-systems: plants, dragon, Hilbert, Koch, ... or your own grammar",
-                           "algorithmic", LSystemRecipe, run, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))
+                           "algorithmic", LSystemRecipe, run, inputs=(PALETTE_INPUT,), outputs=("image", "vector"), rank=30,
+                           examples=(Example("A fern-like plant", {"preset": "plant", "size": 768}),)))

@@ -10,7 +10,7 @@ from PIL import Image
 from yingshe.algorithmic import fractal
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 
 @dataclass
@@ -54,4 +54,5 @@ def sample(rng, size):
 CAPTION = "mandelbrot fractal filaments"
 
 MAPPING = register(Mapping("mandelbrot", "the Mandelbrot set, smooth-coloured, zoomable to 1e12 and beyond",
-                           "algorithmic", MandelbrotRecipe, run, realtime=True, inputs=(PALETTE_INPUT,)))
+                           "algorithmic", MandelbrotRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), rank=1,
+                           examples=(Example("Seahorse valley", {"size": 768, "zoom": 300.0, "palette": "golden"}),)))

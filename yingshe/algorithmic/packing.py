@@ -10,7 +10,7 @@ import numpy as np
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 VECTOR = True
 
@@ -84,4 +84,5 @@ def sample(rng, size):
 CAPTION = "packed circles"
 
 MAPPING = register(Mapping("packing", "circle packing: ever smaller circles filling the picture",
-                           "algorithmic", PackingRecipe, run, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))
+                           "algorithmic", PackingRecipe, run, inputs=(PALETTE_INPUT,), outputs=("image", "vector"), rank=40,
+                           examples=(Example("Circle packing", {"size": 768}),)))

@@ -217,3 +217,22 @@ def palette(name: str) -> np.ndarray:
 
 PALETTE_HELP = ("colour palette: a name (" + ", ".join(sorted(PALETTES)) + "), image:PATH[:K], "
                 "harmony:RULE:#RRGGBB (" + "|".join(HARMONIES) + ") or #hex,#hex,... (first = background)")
+
+
+#: the nine coloured squares an emoji font draws, for showing a palette in plain text
+_SWATCHES = {"🟥": (221, 46, 68), "🟧": (244, 144, 12), "🟨": (253, 203, 88), "🟩": (120, 177, 89),
+             "🟦": (85, 172, 238), "🟪": (170, 142, 214), "🟫": (193, 105, 79), "⬛": (40, 40, 40), "⬜": (230, 231, 232)}
+
+
+def swatch(name: str) -> str:
+    """A palette's colours as coloured squares (the nearest of nine), e.g. 'ember ⬛🟫🟥🟧🟨'."""
+    out = []
+    for c in palette(name):
+        rgb = np.asarray(c, np.float64) * (255.0 if np.max(c) <= 1.0 else 1.0)
+        out.append(min(_SWATCHES, key=lambda k: float(np.sum((np.asarray(_SWATCHES[k]) - rgb) ** 2))))
+    return "".join(out)
+
+
+def suggestions() -> tuple:
+    """(label, value) pairs for a palette dropdown: each name with its colours."""
+    return tuple((f"{name} {swatch(name)}", name) for name in sorted(PALETTES))

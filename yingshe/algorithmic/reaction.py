@@ -10,7 +10,7 @@ from PIL import Image
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, ramp, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 #: (feed, kill) of well-known Gray–Scott regimes (Pearson 1993; Sims)
 PRESETS = {"coral": (0.0545, 0.062), "mitosis": (0.0367, 0.0649), "spots": (0.03, 0.062),
@@ -93,4 +93,5 @@ def CAPTION(r):  # noqa: N802
 
 
 MAPPING = register(Mapping("reaction", "Gray–Scott reaction–diffusion: coral, mitosis, spots, maze, worms",
-                           "algorithmic", ReactionRecipe, run, inputs=(PALETTE_INPUT,)))
+                           "algorithmic", ReactionRecipe, run, inputs=(PALETTE_INPUT,), rank=15,
+                           examples=(Example("Coral growth", {"preset": "coral", "size": 512}),)))

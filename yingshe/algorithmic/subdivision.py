@@ -9,7 +9,7 @@ import numpy as np
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 VECTOR = True
 
@@ -82,4 +82,5 @@ def sample(rng, size):
 CAPTION = "mondrian-like rectangles"
 
 MAPPING = register(Mapping("subdivision", "recursive subdivision: Mondrian-like rectangles of colour",
-                           "algorithmic", SubdivisionRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))
+                           "algorithmic", SubdivisionRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector"), rank=35,
+                           examples=(Example("After Mondrian", {"size": 768}),)))

@@ -9,7 +9,7 @@ import numpy as np
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, Canvas, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 VECTOR = True
 STYLES = ("arcs", "diagonals", "triangles")
@@ -76,4 +76,5 @@ def CAPTION(r):  # noqa: N802
 
 
 MAPPING = register(Mapping("truchet", "Truchet tiles: randomly turned arcs, diagonals or triangles",
-                           "algorithmic", TruchetRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector")))
+                           "algorithmic", TruchetRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), outputs=("image", "vector"), rank=45,
+                           examples=(Example("Truchet arcs", {"size": 768}),)))

@@ -10,7 +10,7 @@ from PIL import Image
 from yingshe.algorithmic.common import PALETTE_INPUT, ArtRecipe, colours, finish, now, palette_param
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 
 @dataclass
@@ -88,4 +88,5 @@ def sample(rng, size):
 CAPTION = "stained glass voronoi cells"
 
 MAPPING = register(Mapping("voronoi", "Voronoi stained glass: glowing cells of glass joined by lead",
-                           "algorithmic", VoronoiRecipe, run, realtime=True, inputs=(PALETTE_INPUT,)))
+                           "algorithmic", VoronoiRecipe, run, realtime=True, inputs=(PALETTE_INPUT,), rank=25,
+                           examples=(Example("Stained glass", {"size": 768}),)))

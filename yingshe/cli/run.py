@@ -83,16 +83,20 @@ def _command_of(m) -> str:
 
 # --------------------------------------------------------------------------- one mapping
 
-def mapping_parser(m):
+def mapping_parser(m, argv: list[str] | None = None):
     from yingshe.cli import ArgumentParser
     from yingshe.cli.options import add_recipe_options
     from yingshe.core.writers import DEFAULT_EXT, WRITERS
 
     exts = sorted(e for e, w in WRITERS.items() if w.kind in m.outputs or (w.kind == "image" and "video" in m.outputs))
-    ins = [s for s in m.inputs if not s.from_recipe]
-    first = ins[0] if ins else None
+    specs = m.inputs
+    if m.dynamic_inputs is not None:  # grid: the inputs of the mapping named by --mapping
+        specs = m.input_specs({"target": _option_value(argv or [], "--mapping", m)})
+    ins = [s for s in specs if not s.from_recipe]
+    first = ins[0] if ins and m.dynamic_inputs is None else None
     example = f"yingshe {m.name}" + (f" {_example_source(first)}" if first else "") + "".join(
-        f" --{s.name} {_example_source(s)}" for s in ins[1:] if s.required) + f" -o out{DEFAULT_EXT[m.outputs[0]]}"
+        f" --{s.name} {_example_source(s)}" for s in (ins if first is None else ins[1:]) if s.required) + \
+        f" -o out{DEFAULT_EXT[m.outputs[0]]}"
     epilog = (f"example:\n  {example}\n\n" + _examples(m) +
               "sources: a file, a folder (batch), yingshe:MAPPING?key=value (made on the fly), "
               + ("text itself or @FILE for text, " if any(s.kind == "text" for s in ins) else "")
@@ -103,7 +107,7 @@ def mapping_parser(m):
     if first is not None:
         p.add_argument(first.name, nargs="+" if first.required else "*", metavar=first.name.upper(),
                        help=f"{first.help} ({first.kind}; several, or a folder, make a batch)")
-    for s in ins[1:]:
+    for s in (ins if first is None else ins[1:]):
         p.add_argument(f"--{s.name.replace('_', '-')}", dest=f"in_{s.name}", action="append",
                        default=[], metavar="SOURCE", required=s.required and not s.multiple,
                        help=f"{s.help} ({s.kind}{'; repeat for several' if s.multiple else ''})")
@@ -126,7 +130,18 @@ def mapping_parser(m):
     g.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p._ys_first = first
+    p._ys_specs = specs
     return p
+
+
+def _option_value(argv: list[str], flag: str, m) -> str:
+    for i, a in enumerate(argv):
+        if a == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(flag + "="):
+            return a.split("=", 1)[1]
+    spec = {p.cli: p for p in m.recipe.params()}.get(flag)
+    return str(spec.default) if spec else ""
 
 
 def _example_source(s) -> str:
@@ -145,7 +160,7 @@ def cmd_mapping(args) -> int:
     from yingshe.core import registry
 
     m = registry.get(args._mapping)
-    parser = mapping_parser(m)
+    parser = mapping_parser(m, args.rest)
     if any(a in ("-h", "--help") for a in args.rest):
         parser.print_help()
         return 0
@@ -169,7 +184,7 @@ def run_mapping(m, parser, opts) -> int:
     size_hint = getattr(recipe, "size", None) if isinstance(getattr(recipe, "size", None), int) else None
     # Every input is loaded before any work starts, so a bad file fails at once.
     shared: dict[str, list] = {}
-    for s in m.inputs:
+    for s in parser._ys_specs:
         if s.from_recipe or s is first:
             continue
         given = getattr(opts, f"in_{s.name}")

@@ -13,7 +13,6 @@ from yingshe.core.errors import BadInput
 TRAINERS = {
     "gan": ("yingshe.generative.trainer:GAN_COMMAND", "noise → image: a DCGAN-family GAN on a folder of images"),
     "vae": ("yingshe.generative.trainer:VAE_COMMAND", "image ↔ latent: a (β-)VAE on a folder of images"),
-    "melody": ("yingshe.sequence.melody_train:MELODY_COMMAND", "music → music: a Transformer on note events (music21:bach, music21:folk, MIDI)"),
 }
 
 DESCRIPTION = """\

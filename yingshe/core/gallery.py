@@ -196,6 +196,28 @@ class Gallery:
         args.append(limit)
         return self._rows(sql, args)
 
+    def page(self, *, mapping: str | None = None, kind: str | None = None, text: str | None = None,
+             after: str | None = None, under: str | None = None, limit: int = 48,
+             offset: int = 0) -> tuple[list[Row], int]:
+        """One page of rows, newest first, and the number of rows that match in all."""
+        where, args = self._where(mapping, kind)
+        conds = [where] if where else []
+        if text:
+            like = f"%{text}%"
+            conds.append("(path LIKE ? OR mapping LIKE ? OR recipe LIKE ? OR inputs LIKE ?)")
+            args += [like] * 4
+        if after:
+            conds.append("created >= ?")
+            args.append(after)
+        if under:
+            conds.append("path LIKE ?")
+            args.append(under.rstrip("/") + "/%")
+        sql_where = (" WHERE " + " AND ".join(conds)) if conds else ""
+        total = self.con.execute("SELECT COUNT(*) FROM artworks" + sql_where, args).fetchone()[0]
+        rows = self._rows(f"SELECT {self._COLS} FROM artworks{sql_where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                          (*args, limit, offset))
+        return rows, total
+
     def find(self, sha256: str) -> tuple[Row, dict] | None:
         """The newest row of the file with this sha256 (an artwork made here), with its record."""
         rows = self._rows(f"SELECT {self._COLS} FROM artworks WHERE sha256=? ORDER BY id DESC LIMIT 1", (sha256,))

@@ -28,13 +28,15 @@ _MISSING = dataclasses.MISSING
 def param(default: Any, help: str, *, min: float | None = None, max: float | None = None,
           choices: tuple | None = None, cli: str | None = None, advanced: bool = False,
           item_min: float | None = None, item_max: float | None = None,
-          min_len: int | None = None, max_len: int | None = None):
+          min_len: int | None = None, max_len: int | None = None, suggest: tuple | None = None):
     """A recipe field with its one-line help, valid range/choices and (optionally) CLI name.
 
     For tuple fields, ``min``/``max`` bound each item and ``min_len``/``max_len`` the length.
+    ``suggest``: values to offer for an open field (the studio's dropdown also takes others);
+    items may be ``(label, value)`` pairs.
     """
     meta = dict(help=help, min=min, max=max, choices=choices, cli=cli, advanced=advanced,
-                min_len=min_len, max_len=max_len)
+                min_len=min_len, max_len=max_len, suggest=suggest)
     if isinstance(default, (list, tuple)):
         value = tuple(default)
         return field(default_factory=lambda: value, metadata=meta)
@@ -58,6 +60,7 @@ class ParamSpec:
     advanced: bool
     min_len: int | None
     max_len: int | None
+    suggest: tuple | None = None
 
 
 def _unwrap(tp) -> tuple[str, bool, bool]:
@@ -101,7 +104,7 @@ class Recipe:
                 name=f.name, kind=kind, is_tuple=is_tuple, optional=optional, default=default,
                 help=m.get("help", ""), min=m.get("min"), max=m.get("max"), choices=m.get("choices"),
                 cli=m.get("cli") or "--" + f.name.replace("_", "-"), advanced=m.get("advanced", False),
-                min_len=m.get("min_len"), max_len=m.get("max_len")))
+                min_len=m.get("min_len"), max_len=m.get("max_len"), suggest=m.get("suggest")))
         return specs
 
     # ------------------------------------------------------------------ (de)serialisation

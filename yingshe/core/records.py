@@ -138,7 +138,8 @@ def validate(record: Any, *, where: str = "record", chain: int = 0, check_recipe
         raise BadInput(f"{where}: recipe must be a JSON object")
     if mapping is not None:
         mapping.recipe.from_dict(record["recipe"])  # the same checks as command-line input
-    _validate_inputs(record.get("inputs", {}), mapping, where, chain, check_recipe)
+    specs = mapping.input_specs(record["recipe"]) if mapping is not None else None
+    _validate_inputs(record.get("inputs", {}), mapping, specs, where, chain, check_recipe)
     weights = record.get("weights", {})
     if not isinstance(weights, dict):
         raise BadInput(f"{where}: weights must be a JSON object")
@@ -157,12 +158,12 @@ def validate(record: Any, *, where: str = "record", chain: int = 0, check_recipe
     return record
 
 
-def _validate_inputs(inputs: Any, mapping, where: str, chain: int, check_recipe: bool) -> None:
+def _validate_inputs(inputs: Any, mapping, specs, where: str, chain: int, check_recipe: bool) -> None:
     from yingshe.core.media import KINDS
 
     if not isinstance(inputs, dict):
         raise BadInput(f"{where}: inputs must be a JSON object")
-    names = {s.name for s in mapping.inputs} if mapping is not None else None
+    names = {s.name for s in specs} if specs is not None else None
     for name, items in inputs.items():
         if names is not None and name not in names:
             raise BadInput(f"{where}: {mapping.name} takes no input called {_short(name)} "

@@ -95,7 +95,7 @@ def recreate(record: dict, *, progress: Progress | None = None, device: str | No
     with tempfile.TemporaryDirectory(prefix="yingshe-recreate-") as tmp:
         _plan(record, mapping, supplied, policy, deep=deep, tmp=Path(tmp), progress=progress, device=device,
               threads=threads, allow_changed_inputs=allow_changed_inputs, trusted=trusted)
-        specs = {s.name: s for s in mapping.inputs}
+        specs = {s.name: s for s in mapping.input_specs(record["recipe"])}
         inputs: dict[str, list] = {}
         with sources.access_policy(policy):
             for name, items in (record.get("inputs") or {}).items():

@@ -7,7 +7,7 @@ Modules are imported lazily, so ``yingshe --help`` does not pay for torch.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from yingshe.core.errors import BadInput
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 #: One line per mapping module (each calls ``register`` at import).
 MAPPING_MODULES = [
+    "yingshe.samples",  # built-in inputs: photo:, sound:, poem: (no mapping of its own)
     "yingshe.style.mapping",
     "yingshe.algorithmic.scheme",
     "yingshe.algorithmic.flowfield",
@@ -37,6 +38,7 @@ MAPPING_MODULES = [
     "yingshe.crossmodal.poem2paint",
     "yingshe.crossmodal.music2paint",
     "yingshe.crossmodal.paint2music",
+    "yingshe.grid",
 ]
 
 
@@ -51,6 +53,33 @@ class InputSpec:
     required: bool = True
     #: read through a recipe field (e.g. palette=image:PATH), not given as an input of its own
     from_recipe: bool = False
+    #: a picture a person may draw: the studio offers a sketch canvas (and upload) for it
+    sketch: bool = False
+
+
+@dataclass(frozen=True)
+class Example:
+    """A ready-made recipe with built-in inputs: what the studio's home page shows and runs.
+
+    ``inputs`` maps input names to sources that need nothing of the user's: ``photo:NAME`` (the
+    photos that ship with scikit-image), ``builtin:NAME`` styles, ``sound:NAME``, ``poem:NAME``
+    (:mod:`yingshe.samples`), or ``yingshe:MAPPING?...`` specs.
+    """
+
+    title: str
+    recipe: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)  # name -> source spec (or a tuple of them)
+
+
+#: Where the studio shows a mapping: by what it makes (home page sections and navigation).
+SECTIONS = {
+    "photos": "Pictures from photos",
+    "nothing": "Pictures from nothing",
+    "words": "From words",
+    "sound": "Sound and music",
+    "video": "Video",
+    "algorithmic": "Algorithmic",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,37 @@ class Mapping:
     realtime: bool = False
     #: False when a hand-written command runs it (``yingshe sample``), so no generic one is made
     cli: bool = True
+    #: studio section (a key of SECTIONS); empty: worked out from the family, inputs and outputs
+    section: str = ""
+    #: order within the section: the flagship of a section has the lowest
+    rank: int = 50
+    #: ready-made recipes with built-in inputs, for the studio's home page
+    examples: tuple[Example, ...] = ()
+    #: inputs that depend on the recipe (``grid`` takes those of the mapping it sweeps)
+    dynamic_inputs: Callable[[dict], tuple[InputSpec, ...]] | None = None
+
+    def input_specs(self, recipe: dict | None = None) -> tuple[InputSpec, ...]:
+        if self.dynamic_inputs is not None and recipe is not None:
+            return tuple(self.dynamic_inputs(recipe))
+        return self.inputs
+
+    @property
+    def where(self) -> str:
+        """The studio section this mapping appears in."""
+        if self.section:
+            return self.section
+        if self.family.startswith("algorithmic") and "video" not in self.outputs:
+            return "algorithmic"
+        if self.outputs[0] == "video":
+            return "video"
+        if self.outputs[0] in ("audio", "midi"):
+            return "sound"
+        kinds = {i.kind.split("|")[0] for i in self.inputs if not i.from_recipe and i.required}
+        if "text" in kinds or self.outputs[0] == "text":
+            return "words"
+        if "image" in kinds:
+            return "photos"
+        return "nothing"
 
 
 _REGISTRY: dict[str, Mapping] = {}

@@ -73,6 +73,17 @@ def register_scheme(scheme: str, render: Callable[[str, int | None], Any], kind:
     _SCHEMES[scheme] = _Scheme(render, kind)
 
 
+_TEXT_SCHEME_RE = re.compile(r"^([a-z][a-z0-9+-]*):([A-Za-z0-9_.-]+)$")
+
+
+def _schemes_loaded(scheme: str) -> bool:
+    """Import the mapping modules (they register schemes) and say whether ``scheme`` is known."""
+    from yingshe.core import registry
+
+    registry.all_mappings()
+    return scheme in _SCHEMES
+
+
 def is_spec(text: str) -> bool:
     m = _SCHEME_RE.match(text)
     return bool(m) and len(m.group(1)) > 1  # "C:\\x" is a Windows path, not a scheme
@@ -150,6 +161,9 @@ def load(spec: str | Path, *, what: str = "image", size_hint: int | None = None,
     kinds = tuple(kind.split("|"))
     text = str(spec)
     if kinds == ("text",):
+        m = _TEXT_SCHEME_RE.match(text)  # poem:jingyesi — a registered text scheme and a bare name only
+        if m and (m.group(1) in _SCHEMES or _schemes_loaded(m.group(1))) and _SCHEMES[m.group(1)].kind == "text":
+            return _from_scheme(text, kinds, what, size_hint)
         return _load_text(text, what)
     if text.startswith("yingshe:"):
         return _from_mapping(text[len("yingshe:"):], kinds, what, size_hint)
@@ -267,6 +281,8 @@ def _from_scheme(text: str, kinds: tuple[str, ...], what: str, size_hint: int | 
     record = {"source": text, "sha256": fingerprint(value, s.kind)}
     if s.kind != "image":
         record["kind"] = s.kind
+    if s.kind == "text":
+        record["text"] = value
     return Source(value, record, s.kind)
 
 

@@ -105,6 +105,27 @@ ZOO.update({
         "Blake and Milton",
         package=("yingshe", "sequence/zoo/english-verse.safetensors")),
 })
+# pix2pix generators for `yingshe translate` (recipes beside them).
+ZOO["edges2monet"] = WeightsEntry(
+    "edges2monet", "yingshe-pix2pix",
+    "pix2pix U-Net (width 32, resize-convolution, fp16): Canny edges or a drawing → a Monet-like painting, "
+    "trained on 270 Monet paintings",
+    package=("yingshe", "translate/zoo/edges2monet.safetensors"))
+
+
+# Our text→image models (yingshe train diffusion / clip on the Noto emoji; recipes beside them).
+ZOO.update({
+    "yingshe-emoji-64": WeightsEntry(
+        "yingshe-emoji-64", "yingshe-diffusion",
+        "latent diffusion (diffusers AutoencoderKL + UNet2DConditionModel, MiniLM text) trained on CPU on the "
+        "3,786 Noto emoji and `yingshe dataset art`, 64 px, fp16",
+        package=("yingshe", "diffusion/zoo/yingshe-emoji-64.safetensors")),
+    "yingshe-clip-emoji": WeightsEntry(
+        "yingshe-clip-emoji", "yingshe-clip",
+        "small CLIP: a ResNet image tower trained against the frozen MiniLM text tower (LiT-style) on the Noto "
+        "emoji and `yingshe dataset art`, fp16",
+        package=("yingshe", "diffusion/zoo/yingshe-clip-emoji.safetensors")),
+})
 
 
 @dataclass(frozen=True)

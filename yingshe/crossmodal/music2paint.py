@@ -30,7 +30,7 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import InputSpec, Mapping, register
+from yingshe.core.registry import Example, InputSpec, Mapping, register
 
 VISUALS = ("julia", "mandelbrot", "art-gan", "art-vae")
 
@@ -240,4 +240,7 @@ MAPPING = register(Mapping(
     run=run,
     inputs=(InputSpec("song", "audio", "the music (WAV, FLAC, OGG, MP3, or a video's sound)"),),
     outputs=("video",),
+    rank=0,
+    examples=(Example("A Julia set dancing to a click track", {"size": 256}, {"song": "sound:clicks"}),
+              Example("The GAN walks to chimes", {"visual": "art-gan", "size": 256}, {"song": "sound:chimes"})),
 ))

@@ -24,7 +24,7 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import InputSpec, Mapping, register
+from yingshe.core.registry import Example, InputSpec, Mapping, register
 
 SCALES = {
     "major": (0, 2, 4, 5, 7, 9, 11),
@@ -226,4 +226,8 @@ MAPPING = register(Mapping(
     run=run,
     inputs=(InputSpec("picture", "image", "the picture to listen to"),),
     outputs=("midi", "audio"),
+    rank=10,
+    examples=(Example("The coffee photo, heard", {"bars": 8}, {"picture": "photo:coffee"}),
+              Example("A snowy river on a koto", {"bars": 8},
+                      {"picture": "yingshe:poem2paint?poem=poem:jiangxue&size=384"})),
 ))

@@ -22,7 +22,7 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import InputSpec, Mapping, register
+from yingshe.core.registry import Example, InputSpec, Mapping, register
 
 ASPECTS = {"tall": 0.5, "portrait": 0.75, "square": 1.0, "landscape": 4 / 3, "wide": 2.0}
 
@@ -114,4 +114,7 @@ MAPPING = register(Mapping(
     "poem2paint", "a poem → a Chinese ink landscape of its imagery, the poem written on it", "cross-modal",
     Poem2PaintRecipe, run,
     inputs=(InputSpec("poem", "text", "the poem: its imagery chooses what is painted"),),
-    outputs=("image",)))
+    outputs=("image",), rank=0,
+    examples=(Example("静夜思: moonlight on the frost", {}, {"poem": "poem:jingyesi"}),
+              Example("江雪: a lone fisherman in the snow", {}, {"poem": "poem:jiangxue"}),
+              Example("Blake's Tyger", {}, {"poem": "poem:tyger"}))))

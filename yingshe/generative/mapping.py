@@ -15,7 +15,7 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import Mapping, register
+from yingshe.core.registry import Example, Mapping, register
 
 
 @dataclass
@@ -77,6 +77,9 @@ MAPPING = register(Mapping(
     recipe=LatentSampleRecipe,
     run=run,
     cli=False,  # `yingshe sample`
+    rank=0,
+    examples=(Example("Sixteen pictures from the shipped GAN", {"n": 16, "truncation": 1.0}),
+              Example("The VAE's dreams", {"model": "art-vae-32", "n": 16})),
 ))
 
 
@@ -143,4 +146,6 @@ WALK = register(Mapping(
     run=run_walk,
     outputs=("video",),
     cli=False,  # `yingshe interpolate`
+    rank=30,
+    examples=(Example("A looping walk through the GAN", {"steps": 48, "loop": True, "fps": 12}),),
 ))

@@ -1,7 +1,9 @@
-"""The Gradio page: one tab per registered mapping, live play, a latent explorer, the gallery.
+"""The Gradio page: a home page of examples, the mappings grouped by what they make, "send to"
+chains, X/Y grids, live play, the latent explorer and a gallery that scales.
 
-Nothing here knows any particular mapping: tabs and controls come from the registry and each
-mapping's Recipe (:mod:`yingshe.studio.controls`); the work itself is :class:`Studio`'s.
+Nothing here knows any particular mapping: sections, tabs, controls, inputs, outputs, examples
+and send-to targets come from the registry (section, rank, examples, input and output kinds) and
+each mapping's Recipe (:mod:`yingshe.studio.controls`); the work itself is :class:`Studio`'s.
 """
 
 from __future__ import annotations
@@ -12,14 +14,19 @@ import random
 from pathlib import Path
 
 import gradio as gr
+from PIL import Image
 
 from yingshe.core.errors import BadInput
+from yingshe.core.registry import SECTIONS
 from yingshe.studio.controls import Control, controls_for, to_values
 from yingshe.studio.service import Studio, Update
 
 CSS = """
 .ys-status { min-height: 2.2em; }
 footer { display: none !important; }
+.ys-home .grid-wrap { min-height: 0 !important; }
+/* Gradio narrows a gallery's columns to its number of items: examples keep one size everywhere */
+.ys-home .grid-container { grid-template-columns: repeat(6, minmax(0, 1fr)) !important; }
 """
 
 
@@ -31,7 +38,7 @@ def _component(c: Control, elem_id: str):
         return gr.Number(value=c.value, minimum=c.minimum, maximum=c.maximum, precision=c.precision,
                          info=c.info, **kw)
     if c.widget == "dropdown":
-        return gr.Dropdown(choices=list(c.choices), value=c.value, info=c.info, **kw)
+        return gr.Dropdown(choices=list(c.choices), value=c.value, info=c.info, allow_custom_value=c.custom, **kw)
     if c.widget == "checkbox":
         return gr.Checkbox(value=c.value, info=c.info, **kw)
     return gr.Textbox(value=c.value, info=c.info, lines=1, **kw)
@@ -49,22 +56,51 @@ def _record_json(record: dict) -> str:
     return json.dumps({**first, **rest}, indent=2, ensure_ascii=False)
 
 
+def input_component(spec, elem_id: str):
+    """The upload (or text box) for one InputSpec, by its kind."""
+    kinds = spec.kind.split("|")
+    label = f"{spec.name}{'' if spec.required else ' (optional)'} — {spec.help}"
+    if kinds == ["text"]:
+        return gr.Textbox(label=label, lines=5, elem_id=elem_id, placeholder="type or paste the text")
+    if kinds == ["audio"] and not spec.multiple:
+        return gr.Audio(label=label, type="filepath", sources=["upload"], elem_id=elem_id)
+    if kinds == ["video"] and not spec.multiple:
+        return gr.Video(label=label, sources=["upload"], elem_id=elem_id)
+    if kinds == ["image"] and getattr(spec, "sketch", False) and not spec.multiple:
+        # a canvas to draw on (black pen on white), or a picture to upload and draw over
+        return gr.ImageEditor(label=label, type="pil", image_mode="RGBA", format="png", elem_id=elem_id,
+                              value=Image.new("RGB", (256, 256), "white"), canvas_size=(256, 256), height=380,
+                              sources=("upload", "clipboard"), layers=False, transforms=(),
+                              brush=gr.Brush(default_size=3, colors=["#000000", "#ffffff"], default_color="#000000",
+                                             color_mode="fixed"))
+    types = {"image": "image", "video": "video", "audio": "audio", "midi": ".mid"}
+    return gr.File(label=label, file_count="multiple" if spec.multiple else "single", elem_id=elem_id, height=110,
+                   file_types=[types[k] for k in kinds if k in types] + ([".midi"] if "midi" in kinds else []))
+
+
 class _Tab:
     """The components of one mapping's tab."""
 
-    def __init__(self, studio: Studio, mapping):
+    def __init__(self, studio: Studio, mapping, targets: list[tuple[str, str]]):
         self.mapping = mapping
         self.controls = controls_for(mapping.recipe)
         self.components: list = []
-        self.inputs: dict[str, gr.File] = {}
+        self.inputs: dict[str, object] = {}
+        self.pickers: dict[str, object] = {}
         name = mapping.name
         gr.Markdown(f"**{name}** — {mapping.summary}" + (" · *live: renders as you move a control*"
                                                          if mapping.realtime else ""))
         with gr.Row():
             with gr.Column(scale=1):
                 for spec in mapping.inputs:
-                    if not spec.from_recipe:
-                        self.inputs[spec.name] = input_component(spec, f"{name}-input-{spec.name}")
+                    if spec.from_recipe:
+                        continue
+                    self.inputs[spec.name] = input_component(spec, f"{name}-input-{spec.name}")
+                    samples = studio.samples_for(spec.kind)
+                    if samples:
+                        self.pickers[spec.name] = gr.Dropdown(
+                            choices=samples, value=None, label=f"…or a built-in {spec.kind.split('|')[0]}",
+                            elem_id=f"{name}-pick-{spec.name}", container=True)
                 basic = [c for c in self.controls if not c.advanced]
                 advanced = [c for c in self.controls if c.advanced]
                 made: dict[str, object] = {}
@@ -84,8 +120,8 @@ class _Tab:
                 with gr.Row():
                     self.run = gr.Button("Run", variant="primary", elem_id=f"{name}-run")
                     self.stop = gr.Button("Stop", variant="stop", elem_id=f"{name}-stop")
-                self.live = gr.Checkbox(value=True, label="live preview (256 px)", elem_id=f"{name}-live",
-                                        visible=mapping.realtime)
+                self.live = gr.Checkbox(value=True, label="live preview (coarse first, then 512 px)",
+                                        elem_id=f"{name}-live", visible=mapping.realtime)
                 outs = set(mapping.outputs)
                 self.image = gr.Image(label="result", type="pil", format="png", interactive=False,
                                       elem_id=f"{name}-output", height=420,
@@ -99,8 +135,26 @@ class _Tab:
                 self.status = gr.Markdown("", elem_id=f"{name}-status", elem_classes=["ys-status"])
                 self.saved = gr.File(label="saved artwork (its recipe inside or beside it)", interactive=False,
                                      elem_id=f"{name}-saved", height=60)
+                with gr.Row(equal_height=True):
+                    self.send_to = gr.Dropdown(choices=targets, value=targets[0][1] if targets else None,
+                                               label="send the result to", elem_id=f"{name}-send-to", scale=3,
+                                               visible=bool(targets))
+                    self.send = gr.Button("send →", elem_id=f"{name}-send", scale=1, visible=bool(targets))
                 self.recipe = gr.Code(label="recipe", language="json", interactive=False,
                                       elem_id=f"{name}-recipe", lines=6, max_lines=18)
+                sweepable = [c.name for c in self.controls if c.widget in ("slider", "number", "seed", "dropdown",
+                                                                                "checkbox", "text")]
+                self.grid_open = "image" in outs or "vector" in outs
+                with gr.Accordion("X/Y grid: sweep two parameters", open=False, visible=self.grid_open):
+                    with gr.Row():
+                        self.gx = gr.Dropdown(choices=sweepable, value="seed", label="X (columns)",
+                                              elem_id=f"{name}-grid-x")
+                        self.gxv = gr.Textbox(value="1,2,3", label="X values", elem_id=f"{name}-grid-xv")
+                    with gr.Row():
+                        self.gy = gr.Dropdown(choices=["(none)"] + sweepable, value="(none)", label="Y (rows)",
+                                              elem_id=f"{name}-grid-y")
+                        self.gyv = gr.Textbox(value="", label="Y values", elem_id=f"{name}-grid-yv")
+                    self.grid_run = gr.Button("Run grid", elem_id=f"{name}-grid-run")
 
     @property
     def outputs(self) -> list:
@@ -113,48 +167,103 @@ class _Tab:
         return {k: data.get(comp) for k, comp in self.inputs.items()}
 
 
+def send_targets(mapping, mappings) -> list[tuple[str, str]]:
+    """(label, "target:input") for every input of another mapping that takes what ``mapping`` makes."""
+    makes = set(mapping.outputs)
+    takes = {"image": {"image", "vector", "video"}, "video": {"video"}, "audio": {"audio", "video", "midi"},
+             "midi": {"midi"}, "text": {"text"}}
+    out = []
+    for m in mappings:
+        if m.name == mapping.name or m.name == "grid":
+            continue
+        for s in m.inputs:
+            if s.from_recipe:
+                continue
+            if any(makes & takes.get(k, set()) for k in s.kind.split("|")):
+                out.append((f"{m.name} · {s.name}", f"{m.name}:{s.name}"))
+    return out
+
+
 def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio") -> gr.Blocks:
     """The studio page (not launched)."""
-    mappings = studio.mappings()
+    mappings = [m for m in studio.mappings() if m.name != "grid"]
+    by_section: dict[str, list] = {k: [] for k in SECTIONS}
+    for m in mappings:
+        by_section.setdefault(m.where, []).append(m)
+    for k in by_section:
+        by_section[k].sort(key=lambda m: (m.rank, m.name))
     tabs: dict[str, _Tab] = {}
+    subtabs: dict[str, object] = {}
+    section_of = {m.name: m.where for m in mappings}
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
-        gr.Markdown("# 映射 yingshe studio\nEverything is a mapping. Every artwork keeps its recipe; "
-                    "drop a yingshe PNG below to get its settings back.")
-        with gr.Row():
-            load_file = gr.File(label="load settings from an artwork (drop any yingshe file)", file_count="single",
-                                elem_id="load-settings", height=90, scale=3)
-            recreate_file = gr.File(label="recreate an artwork (someone else's too: upload its inputs first)",
-                                    file_count="single", elem_id="recreate-upload", height=90, scale=3)
-            load_status = gr.Markdown("", elem_id="load-status", elem_classes=["ys-status"])
-        with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabset:  # every tab visible
-            for m in mappings:
-                with gr.Tab(m.name, id=f"tab-{m.name}", elem_id=f"tab-{m.name}"):
-                    tabs[m.name] = _Tab(studio, m)
+        gr.Markdown("# 映射 yingshe studio\nEverything is a mapping: pictures, sounds, poems and videos into one "
+                    "another. Every artwork keeps its recipe.")
+        with gr.Tabs(elem_id="tabs") as tabset:
+            # ------------------------------------------------------------ home
+            with gr.Tab("home", id="tab-home", elem_id="tab-home"):
+                gr.Markdown("Start from an example: click one to open its mapping with the example's settings and "
+                            "built-in inputs, then press **Run**.", elem_id="home-intro")
+                home_galleries = {}
+                for key, label in SECTIONS.items():
+                    items = studio.example_cards(key)
+                    if not items:
+                        continue
+                    gr.Markdown(f"### {label}")
+                    home_galleries[key] = gr.Gallery(
+                        value=[(c.thumbnail, c.caption) for c in items], columns=6, height="auto",
+                        allow_preview=False, elem_id=f"home-{key}", elem_classes=["ys-home"], show_label=False,
+                        interactive=False, object_fit="cover")
+                with gr.Row():
+                    load_file = gr.File(label="load settings from an artwork (drop any yingshe file)",
+                                        file_count="single", elem_id="load-settings", height=90, scale=3)
+                    recreate_file = gr.File(label="recreate an artwork (someone else's too: upload its inputs first)",
+                                            file_count="single", elem_id="recreate-upload", height=90, scale=3)
+                load_status = gr.Markdown("", elem_id="load-status", elem_classes=["ys-status"])
+            # ------------------------------------------------------------ mappings by what they make
             latent_tab = None
-            try:
-                from yingshe.studio import latent as latent_ui
+            for key, label in SECTIONS.items():
+                if not by_section.get(key):
+                    continue
+                with gr.Tab(label, id=f"section-{key}", elem_id=f"section-{key}"):
+                    with gr.Tabs(elem_id=f"tabs-{key}") as sub:
+                        subtabs[key] = sub
+                        for m in by_section[key]:
+                            with gr.Tab(m.name, id=f"tab-{m.name}", elem_id=f"tab-{m.name}"):
+                                tabs[m.name] = _Tab(studio, m, send_targets(m, mappings))
+                        if key == "nothing":
+                            try:
+                                from yingshe.studio import latent as latent_ui
 
-                if latent_ui.available():
-                    with gr.Tab("latent explorer", id="tab-latent", elem_id="tab-latent"):
-                        latent_tab = latent_ui.build_tab(studio)
-            except Exception as e:  # the explorer is optional; the rest of the studio must work
-                print(f"yingshe studio: latent explorer unavailable ({type(e).__name__}: {e})")
-                latent_tab = None
+                                if latent_ui.available():
+                                    with gr.Tab("latent explorer", id="tab-latent", elem_id="tab-latent"):
+                                        latent_tab = latent_ui.build_tab(studio)
+                            except Exception as e:  # the explorer is optional; the rest must work
+                                print(f"yingshe studio: latent explorer unavailable ({type(e).__name__}: {e})")
+                                latent_tab = None
+            # ------------------------------------------------------------ gallery
             with gr.Tab("gallery", id="tab-gallery", elem_id="tab-gallery") as gallery_tab:
                 with gr.Row():
-                    g_mapping = gr.Dropdown(choices=["all"] + [m.name for m in mappings], value="all",
+                    g_mapping = gr.Dropdown(choices=["all"] + sorted(m.name for m in mappings), value="all",
                                             label="mapping", elem_id="gallery-mapping", scale=1)
+                    g_kind = gr.Dropdown(choices=["all", "image", "video", "audio", "midi", "text", "vector"],
+                                         value="all", label="kind", elem_id="gallery-kind", scale=1)
+                    g_since = gr.Dropdown(choices=["any time", "today", "this week", "this month"], value="any time",
+                                          label="made", elem_id="gallery-since", scale=1)
                     g_text = gr.Textbox(label="search (path, recipe, inputs)", elem_id="gallery-search", scale=2)
                     g_refresh = gr.Button("refresh", elem_id="gallery-refresh", scale=0)
-                g_kind = gr.Radio(choices=["all", "image", "video", "audio", "midi", "text", "vector"], value="all",
-                                  label="kind", elem_id="gallery-kind")
                 g_rows = gr.State([])
+                g_page = gr.State(0)
                 g_selected = gr.State(None)
+                g_pinned = gr.State(None)
                 with gr.Row():
                     with gr.Column(scale=2):
-                        g_gallery = gr.Gallery(label="your artworks (this studio's output folder)", columns=5,
-                                               height=420, allow_preview=False, elem_id="gallery-grid",
-                                               interactive=False)
+                        g_gallery = gr.Gallery(label="your artworks (this studio's output folder)", columns=6,
+                                               height=520, allow_preview=False, elem_id="gallery-grid",
+                                               interactive=False, object_fit="cover")
+                        with gr.Row():
+                            g_prev = gr.Button("← newer", elem_id="gallery-prev", scale=0)
+                            g_pageinfo = gr.Markdown("", elem_id="gallery-page")
+                            g_next = gr.Button("older →", elem_id="gallery-next", scale=0)
                     with gr.Column(scale=1):
                         g_info = gr.Markdown("select an artwork", elem_id="gallery-info")
                         g_video = gr.Video(label="play", interactive=False, elem_id="gallery-video", visible=False,
@@ -170,13 +279,34 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                         with gr.Row():
                             g_open = gr.Button("load settings", elem_id="gallery-load")
                             g_recreate = gr.Button("recreate", elem_id="gallery-recreate")
+                            g_pin = gr.Button("compare with…", elem_id="gallery-pin")
                         g_status = gr.Markdown("", elem_id="gallery-status", elem_classes=["ys-status"])
                         g_image = gr.Image(label="recreated", type="pil", format="png", interactive=False,
                                            elem_id="gallery-recreated", height=200)
+                with gr.Row(visible=False) as g_compare_row:
+                    g_cmp_a = gr.Image(label="A (pinned)", type="filepath", interactive=False, elem_id="compare-a",
+                                       height=300)
+                    g_cmp_b = gr.Image(label="B (selected)", type="filepath", interactive=False,
+                                       elem_id="compare-b", height=300)
+                    g_cmp_diff = gr.Markdown("", elem_id="compare-diff")
 
-        # ------------------------------------------------------------ jobs, stop, live
+        # ------------------------------------------------------------ navigation
+        def goto(name: str) -> list:
+            """Updates for the outer tabs and every section's inner tabs that show mapping ``name``."""
+            key = section_of[name]
+            return [gr.update(selected=f"section-{key}")] + [
+                gr.update(selected=f"tab-{name}") if k == key else gr.update() for k in subtabs]
+
+        nav = [tabset] + list(subtabs.values())
+
+        # ------------------------------------------------------------ jobs, stop, live, grid, send
+        all_controls = []
+        for name, t in tabs.items():
+            all_controls += t.components
+        all_inputs_of = {}
         for name, t in tabs.items():
             all_inputs = set(t.components) | set(t.inputs.values())
+            all_inputs_of[name] = all_inputs
 
             def run_job(data, request: gr.Request, progress=gr.Progress(), t=t, name=name):
                 key = _key(request, name)
@@ -197,18 +327,43 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
             seed = next(comp for comp, c in zip(t.components, t.controls) if c.name == "seed")
             dice = t.dice.click(lambda: random.randint(0, 2**31 - 1), inputs=None, outputs=[seed],
                                 show_progress="hidden", concurrency_limit=None)
+
+            for iname, picker in t.pickers.items():
+                def pick(spec, t=t, iname=iname):
+                    if not spec:
+                        return gr.update()
+                    try:
+                        return studio.sample_value(spec, t.mapping, iname)
+                    except BadInput as e:
+                        gr.Warning(str(e))
+                        return gr.update()
+
+                picker.input(pick, inputs=[picker], outputs=[t.inputs[iname]], concurrency_limit=None)
+
+            if t.grid_open:
+                def run_grid(data, request: gr.Request, progress=gr.Progress(), t=t, name=name):
+                    sweep_x = f"{data[t.gx]}={data[t.gxv]}"
+                    sweep_y = "" if data[t.gy] in (None, "", "(none)") else f"{data[t.gy]}={data[t.gyv]}"
+                    for up in studio.run_grid(name, t.values(data), t.files(data), sweep_x, sweep_y,
+                                              key=_key(request, name)):
+                        yield _job_outputs(up, progress, studio)
+
+                t.grid_run.click(run_grid, inputs=all_inputs | {t.gx, t.gxv, t.gy, t.gyv}, outputs=t.outputs,
+                                 concurrency_limit=concurrency, concurrency_id="jobs", show_progress_on=[t.status])
+
             if t.mapping.realtime:
                 def live(data, t=t, name=name):
                     if not data[t.live]:
-                        return gr.update(), gr.update()
+                        yield gr.update(), gr.update()
+                        return
                     try:
-                        mapping, recipe = studio.live_recipe(name, t.values(data))
-                        img = mapping.run(recipe, {}, None).image
+                        for img, final in studio.live_renders(name, t.values(data), t.files(data)):
+                            note = "press Run to save at full size" if final else "refining…"
+                            yield img, f"live preview {img.width}x{img.height} · {note}"
                     except BadInput as e:
-                        return gr.update(), f"⚠️ {e}"
-                    return img, f"live preview {img.width}x{img.height} · press Run to save at full size"
+                        yield gr.update(), f"⚠️ {e}"
 
-                live_inputs = set(t.components) | {t.live}
+                live_inputs = set(t.components) | {t.live} | set(t.inputs.values())
                 kw = dict(fn=live, inputs=live_inputs, outputs=[t.image, t.status], trigger_mode="always_last",
                           show_progress="hidden", concurrency_limit=2, concurrency_id="live")
                 for comp, c in zip(t.components, t.controls):
@@ -220,9 +375,67 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                         comp.submit(**kw)
                 dice.then(**kw)
                 t.live.input(**kw)
+                for spec in t.mapping.inputs:
+                    if getattr(spec, "sketch", False) and spec.name in t.inputs:
+                        t.inputs[spec.name].change(**kw)  # every stroke (the queue keeps only the last)
 
-        # ------------------------------------------------------------ load settings
-        ctl_outputs = [tabset, load_status]
+        # send to: the saved artwork becomes the other mapping's input (its record nests)
+        for name, t in tabs.items():
+            if not t.send_to.visible:
+                continue
+            dests = [tabs[v.split(":")[0]].inputs[v.split(":")[1]] for _, v in send_targets(t.mapping, mappings)
+                     if v.split(":")[0] in tabs]
+            dests = list(dict.fromkeys(dests))
+            index = {}
+            for _, v in send_targets(t.mapping, mappings):
+                tn, inp = v.split(":")
+                if tn in tabs:
+                    index[v] = dests.index(tabs[tn].inputs[inp])
+
+            def send(saved, target, t=t, index=index, dests=dests):
+                keep = [gr.update()] * len(dests)
+                if not saved or not target:
+                    gr.Warning("run it first: there is nothing to send yet")
+                    return [gr.update()] * len(nav) + keep
+                tname, iname = target.split(":")
+                try:
+                    value = studio.send_value(saved, tabs[tname].mapping, iname)
+                except BadInput as e:
+                    gr.Warning(str(e))
+                    return [gr.update()] * len(nav) + keep
+                keep[index[target]] = value
+                return goto(tname) + keep
+
+            t.send.click(send, inputs=[t.saved, t.send_to], outputs=nav + dests, concurrency_limit=None)
+
+        # ------------------------------------------------------------ home examples
+        for key, gal in home_galleries.items():
+            cards = studio.example_cards(key)
+            outs_for = {}
+            for c in cards:
+                t = tabs.get(c.mapping)
+                if t is not None:
+                    outs_for[c.mapping] = t
+            ex_outputs = nav + [load_status]
+            for t in outs_for.values():
+                ex_outputs += t.components + list(t.inputs.values())
+
+            def open_example(evt: gr.SelectData, cards=cards, outs_for=outs_for):
+                card = cards[evt.index]
+                out = goto(card.mapping) + [f"✅ opened the example “{card.title}” in {card.mapping}: press Run"]
+                for name, t in outs_for.items():
+                    if name == card.mapping:
+                        values = studio.example_values(card)
+                        out += to_values(values["recipe"], t.mapping.recipe)
+                        out += [values["inputs"].get(i, None) for i in t.inputs]
+                    else:
+                        out += [gr.update()] * (len(t.components) + len(t.inputs))
+                return out
+
+            gal.select(open_example, inputs=None, outputs=ex_outputs, concurrency_limit=None)
+
+        # ------------------------------------------------------------ load settings, recreate an upload
+        ctl_outputs = nav + [load_status]
         for t in tabs.values():
             ctl_outputs += t.components
 
@@ -230,9 +443,12 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
             try:
                 mapping, recipe, record = studio.settings_from_image(path)
             except BadInput as e:
-                return [gr.update(), f"⚠️ {e}"] + [gr.update()] * (len(ctl_outputs) - 2)
-            out = [gr.update(selected=f"tab-{mapping.name}"),
-                   f"✅ loaded the {mapping.name} settings of {Path(path).name} (seed {recipe.get('seed')})"]
+                return [gr.update()] * len(nav) + [f"⚠️ {e}"] + [gr.update()] * (len(ctl_outputs) - len(nav) - 1)
+            if mapping.name not in tabs:
+                return [gr.update()] * len(nav) + [f"⚠️ {mapping.name} has no tab here"] + \
+                    [gr.update()] * (len(ctl_outputs) - len(nav) - 1)
+            out = goto(mapping.name) + [
+                f"✅ loaded the {mapping.name} settings of {Path(path).name} (seed {recipe.get('seed')})"]
             for name, t in tabs.items():
                 if name == mapping.name:
                     out += to_values(recipe, t.mapping.recipe)
@@ -259,27 +475,44 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
             lambda: None, inputs=None, outputs=[recreate_file], show_progress="hidden")
 
         # ------------------------------------------------------------ gallery
-        def refresh(mapping, text, kind):
-            rows = studio.gallery(None if mapping in (None, "", "all") else mapping, text or "",
-                                  kind=None if kind in (None, "", "all") else kind)
-            items = [(studio.thumbnail(r), f"#{r.id} {r.mapping} · {r.kind} · seed {r.seed}") for r in rows]
-            return items, [r.id for r in rows], f"{len(rows)} artwork(s)" if rows else "no artworks yet"
+        def refresh(mapping, kind, since, text, page):
+            rows, total = studio.gallery_page(None if mapping in (None, "", "all") else mapping,
+                                              None if kind in (None, "", "all") else kind, since, text or "",
+                                              page=int(page or 0))
+            items = [(studio.thumbnail(r), f"#{r.id} {r.mapping} · {r.kind}") for r in rows]
+            pages = max(1, -(-total // studio.page_size))
+            info = f"{total} artwork(s)" if total else "no artworks yet"
+            return items, [r.id for r in rows], info, f"page {int(page or 0) + 1} of {pages}"
 
-        g_outs = [g_gallery, g_rows, g_info]
-        g_in = [g_mapping, g_text, g_kind]
-        g_refresh.click(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
-        g_mapping.input(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
-        g_kind.input(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
-        g_text.submit(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
-        gallery_tab.select(refresh, inputs=g_in, outputs=g_outs, concurrency_limit=None)
+        g_outs = [g_gallery, g_rows, g_info, g_pageinfo]
+        g_in = [g_mapping, g_kind, g_since, g_text, g_page]
 
-        def select(rows, evt: gr.SelectData):
+        def first_page(*args):
+            return (0,) + tuple(refresh(*args[:-1], 0))
+
+        for ev in (g_refresh.click, g_mapping.input, g_kind.input, g_since.input, g_text.submit, gallery_tab.select):
+            ev(first_page, inputs=g_in, outputs=[g_page] + g_outs, concurrency_limit=None)
+
+        def turn(step):
+            def fn(mapping, kind, since, text, page):
+                rows, total = studio.gallery_page(None if mapping in (None, "", "all") else mapping,
+                                                  None if kind in (None, "", "all") else kind, since, text or "",
+                                                  page=0)
+                pages = max(1, -(-total // studio.page_size))
+                page = min(max(0, int(page or 0) + step), pages - 1)
+                return (page,) + tuple(refresh(mapping, kind, since, text, page))
+            return fn
+
+        g_prev.click(turn(-1), inputs=g_in, outputs=[g_page] + g_outs, concurrency_limit=None)
+        g_next.click(turn(+1), inputs=g_in, outputs=[g_page] + g_outs, concurrency_limit=None)
+
+        def select(rows, pinned, evt: gr.SelectData):
             hide = gr.update(visible=False, value=None)
             try:
                 row_id = rows[evt.index]
                 row, record = studio.gallery_record(row_id)
             except (BadInput, IndexError, TypeError) as e:
-                return None, f"⚠️ {e}", "", None, hide, hide, hide
+                return None, f"⚠️ {e}", "", None, hide, hide, hide, gr.update(visible=False), None, None, ""
             parts = [f"**#{row.id}**", row.mapping, row.kind, f"{row.width}x{row.height}" if row.width else "",
                      f"{row.duration:.1f} s" if row.duration else "", row.created[:19], f"`{Path(row.path).name}`"]
             info = " · ".join(p for p in parts if p)
@@ -287,18 +520,31 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
             video = gr.update(visible=True, value=play["video"]) if "video" in play else hide
             audio = gr.update(visible=True, value=play["audio"]) if "audio" in play else hide
             text = gr.update(visible=True, value=play["text"]) if "text" in play else hide
-            return row_id, info, _record_json(record), row.path, video, audio, text
+            cmp = (gr.update(visible=False), None, None, "")
+            if pinned is not None and pinned != row_id:
+                a, b, diff = studio.compare(pinned, row_id)
+                cmp = (gr.update(visible=True), a, b, diff)
+            return (row_id, info, _record_json(record), row.path, video, audio, text) + cmp
 
-        g_gallery.select(select, inputs=[g_rows], outputs=[g_selected, g_info, g_recipe, g_download, g_video,
-                                                           g_audio, g_textview], concurrency_limit=None)
+        g_gallery.select(select, inputs=[g_rows, g_pinned],
+                         outputs=[g_selected, g_info, g_recipe, g_download, g_video, g_audio, g_textview,
+                                  g_compare_row, g_cmp_a, g_cmp_b, g_cmp_diff], concurrency_limit=None)
+
+        def pin(row_id):
+            if row_id is None:
+                return None, "select an artwork first"
+            return row_id, f"📌 #{row_id} pinned: select another artwork to compare them"
+
+        g_pin.click(pin, inputs=[g_selected], outputs=[g_pinned, g_status], concurrency_limit=None)
 
         def open_selected(row_id):
             if row_id is None:
-                return [gr.update(), "select an artwork first"] + [gr.update()] * (len(ctl_outputs) - 2)
+                return [gr.update()] * len(nav) + ["select an artwork first"] + \
+                    [gr.update()] * (len(ctl_outputs) - len(nav) - 1)
             try:
                 row, _ = studio.gallery_record(row_id)
             except BadInput as e:
-                return [gr.update(), f"⚠️ {e}"] + [gr.update()] * (len(ctl_outputs) - 2)
+                return [gr.update()] * len(nav) + [f"⚠️ {e}"] + [gr.update()] * (len(ctl_outputs) - len(nav) - 1)
             return settings_outputs(row.path)
 
         g_open.click(open_selected, inputs=[g_selected], outputs=ctl_outputs, concurrency_limit=None)
@@ -315,6 +561,13 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                          concurrency_limit=concurrency, concurrency_id="jobs", show_progress_on=[g_status])
         if latent_tab is not None:
             latent_tab.wire()
+
+        def home_now():
+            # the thumbnails rendered since the page was built (only cached files: nothing renders here)
+            return [[(c.thumbnail, c.caption) for c in studio.example_cards(k)] for k in home_galleries]
+
+        demo.load(home_now, inputs=None, outputs=list(home_galleries.values()), concurrency_limit=None,
+                  show_progress="hidden")
     return demo
 
 
@@ -337,19 +590,33 @@ def _job_outputs(up: Update, progress, studio: Studio) -> tuple:
             up.status(), _record_json(art.record()), str(up.path))
 
 
-def input_component(spec, elem_id: str):
-    """The upload (or text box) for one InputSpec, by its kind."""
-    kinds = spec.kind.split("|")
-    label = f"{spec.name}{'' if spec.required else ' (optional)'} — {spec.help}"
-    if kinds == ["text"]:
-        return gr.Textbox(label=label, lines=5, elem_id=elem_id, placeholder="type or paste the text")
-    if kinds == ["audio"] and not spec.multiple:
-        return gr.Audio(label=label, type="filepath", sources=["upload"], elem_id=elem_id)
-    if kinds == ["video"] and not spec.multiple:
-        return gr.Video(label=label, sources=["upload"], elem_id=elem_id)
-    types = {"image": "image", "video": "video", "audio": "audio", "midi": ".mid"}
-    return gr.File(label=label, file_count="multiple" if spec.multiple else "single", elem_id=elem_id, height=110,
-                   file_types=[types[k] for k in kinds if k in types] + ([".midi"] if "midi" in kinds else []))
+def _patient_startup_check() -> None:
+    """Gradio asks its own page once with a 3 s timeout after starting, and on a busy machine
+    the first answer can take longer: then it refuses to start without a public share link. Ask
+    again, patiently, before giving that answer."""
+    from gradio import networking
+
+    original = networking.url_ok
+    if getattr(original, "_yingshe_patient", False):
+        return
+
+    def url_ok(url: str) -> bool:
+        import time
+
+        import httpx
+
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.head(url, timeout=20, verify=False).status_code < 500:
+                    return True
+            except (httpx.HTTPError, OSError):
+                pass
+            time.sleep(0.5)
+        return original(url)
+
+    url_ok._yingshe_patient = True
+    networking.url_ok = url_ok
 
 
 def launch(output: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
@@ -367,13 +634,17 @@ def launch(output: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 78
                     max_upload_pixels=max_upload_pixels or MAX_UPLOAD_PIXELS, threads=threads)
     demo = build(studio, concurrency=concurrency)
     demo.queue(default_concurrency_limit=concurrency)
+    _patient_startup_check()
     _, url, share_url = demo.launch(
         server_name=host, server_port=port, share=share, auth=auth, allowed_paths=[str(studio.output)],
         max_file_size=int(max_upload_mb * 2**20), ssr_mode=False, prevent_thread_lock=True, quiet=quiet,
         show_error=True, footer_links=[], css=CSS, mcp_server=False, enable_monitoring=False)
+    worker = studio.prepare_examples()  # missing thumbnails: rendered by a niced process, never while a page loads
     if block:
         try:
             demo.block_thread()
         finally:
             demo.close()
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
     return demo, share_url or url

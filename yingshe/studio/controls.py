@@ -3,6 +3,7 @@
 Every field of a mapping's :class:`~yingshe.core.recipe.Recipe` becomes one :class:`Control`:
 
 - ``choices``                      → dropdown
+- ``suggest`` (open choices)        → dropdown that also takes typed values
 - ``bool``                         → checkbox
 - ``int``/``float`` with a modest range → slider over the recipe's ``min``..``max``
 - ``int``/``float`` with a huge or open range → number box (the Recipe still validates it)
@@ -40,6 +41,7 @@ class Control:
     choices: tuple | None = None
     advanced: bool = False
     precision: int | None = None  # number boxes: 0 for whole numbers
+    custom: bool = False  # dropdowns: other values may be typed (a palette spec, a hex list...)
 
 
 def label_of(name: str) -> str:
@@ -71,6 +73,10 @@ def control_for(spec: ParamSpec) -> Control:
         return Control(widget="text", info=info, value=value, **common)
     if spec.choices:
         return Control(widget="dropdown", info=info, value=spec.default, choices=tuple(spec.choices), **common)
+    if spec.suggest and not spec.is_tuple and spec.kind == "str":
+        # an open choice: the suggestions in a list, anything else typed in
+        return Control(widget="dropdown", info=info, value=spec.default, choices=tuple(spec.suggest), custom=True,
+                       **common)
     if spec.kind == "bool":
         return Control(widget="checkbox", info=info, value=bool(spec.default), **common)
     if spec.kind in ("int", "float"):

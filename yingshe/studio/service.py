@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import inspect
 import io
+import json
 import os
 import queue
 import shutil
@@ -33,8 +34,12 @@ from yingshe.studio.controls import to_recipe
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 #: Uploads with more pixels than this are refused (checked from the header, before decoding).
 MAX_UPLOAD_PIXELS = 40_000_000
-#: Longest side of live (slider) renders.
-LIVE_SIZE = 256
+#: Longest side of live (slider) renders; a coarse one comes first, so the page answers at once.
+LIVE_SIZE = 512
+LIVE_COARSE = 128
+#: Gallery thumbnails (longest side) and page length.
+THUMB_SIZE = 192
+PAGE_SIZE = 48
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
@@ -82,6 +87,11 @@ class Studio:
         self.save_every = save_every
         self._jobs: dict[str, CallbackProgress] = {}
         self._lock = threading.Lock()
+        self.page_size = PAGE_SIZE
+        self.examples_dir = self.output / ".examples"
+        #: sha256 of a file the studio made from a built-in source → that source (so the record
+        #: says photo:astronaut, not a copy in the uploads folder)
+        self._sample_files: dict[str, str] = {}
 
     # ------------------------------------------------------------------ mappings
     def mappings(self) -> list[registry.Mapping]:
@@ -124,6 +134,11 @@ class Studio:
         if kind.split("|")[0] == "image" and p.suffix.lower() in IMAGE_EXTS + ("",):
             self.check_upload(path, what)
         digest = sha256_bytes(p.read_bytes())
+        if digest in self._sample_files:  # a built-in sample chosen from a list: record it as such
+            return sources.load(self._sample_files[digest], what=what, kind=kind)
+        own = self._own_artwork(digest)
+        if own is not None:  # an artwork of this studio (sent from another tab): its record nests
+            return sources.load(own, what=what, kind=kind)
         ext = p.suffix.lower() if p.suffix and len(p.suffix) <= 6 else ".bin"
         kept = self.inputs_dir / f"{digest[:24]}{ext}"
         if not kept.exists():
@@ -133,8 +148,23 @@ class Studio:
             os.replace(tmp, kept)
         return sources.load(kept, what=what, kind=kind)
 
-    def load_inputs(self, mapping: registry.Mapping, files: dict[str, Any], size_hint: int | None = None) -> dict:
-        """Uploads (and texts) per InputSpec → ``{name: [Source, ...]}``; missing required ones refused."""
+    def keep_drawing(self, img: Image.Image) -> sources.Source:
+        """A sketch canvas's drawing, kept as a PNG under ``output/inputs/`` (named by its sha256)."""
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        data = buf.getvalue()
+        kept = self.inputs_dir / f"{sha256_bytes(data)[:24]}.png"
+        if not kept.exists():
+            self.inputs_dir.mkdir(parents=True, exist_ok=True)
+            tmp = kept.with_name(kept.name + ".part")
+            tmp.write_bytes(data)
+            os.replace(tmp, kept)
+        return sources.load(kept, what="drawing")
+
+    def load_inputs(self, mapping: registry.Mapping, files: dict[str, Any], size_hint: int | None = None, *,
+                    keep: bool = True) -> dict:
+        """Uploads (and texts) per InputSpec → ``{name: [Source, ...]}``; missing required ones refused.
+        ``keep=False`` (live previews): drawings stay in memory, nothing is written."""
         out: dict[str, list] = {}
         for spec in mapping.inputs:
             if spec.from_recipe:
@@ -147,17 +177,150 @@ class Studio:
             else:
                 items = [got]
             kind = spec.kind.split("|")[0]
+            if spec.sketch:  # a sketch canvas: its drawing, flattened on white
+                items = [d for d in (drawn_image(i) for i in items) if d is not None]
             if not items and spec.required:
                 raise BadInput(f"{mapping.name} needs {'a' if kind != 'audio' else 'an'} {spec.name} "
                                f"{kind.replace('audio', 'audio file')}: {spec.help}")
             if len(items) > 1 and not spec.multiple:
                 raise BadInput(f"{spec.name}: give one, not {len(items)}")
             if spec.kind == "text":
-                out[spec.name] = [_text_source(t) for t in items]
+                out[spec.name] = [_text_source(t, self) for t in items]
+            elif spec.sketch:
+                out[spec.name] = [self.keep_drawing(d) if keep else sources.from_image(d, "<sketch>") for d in items]
             else:
                 out[spec.name] = [self.keep_upload(_path_of(i), what=f"{spec.name} {kind}", kind=spec.kind)
                                   for i in items]
         return out
+
+    # ------------------------------------------------------------------ built-in samples and examples
+    def samples_for(self, kind: str) -> list[tuple[str, str]]:
+        """(label, source) of the built-in inputs of ``kind`` offered beside an upload."""
+        from yingshe import samples
+
+        kinds = kind.split("|")
+        out: list[tuple[str, str]] = []
+        if "image" in kinds:
+            out += [(f"photo: {n}", f"photo:{n}") for n in samples.PHOTOS]
+            try:
+                from yingshe.style import builtin
+
+                out += [(f"painting: {s.title} ({s.artist})", f"builtin:{s.name}")
+                        for s in builtin.list_builtin_styles()]
+            except Exception:  # the built-in paintings ship with the fast-style mapping
+                pass
+        if "audio" in kinds:
+            out += [(f"sound: {n}", f"sound:{n}") for n in samples.SOUNDS]
+        if "text" in kinds:
+            out += [(f"poem: {n}", f"poem:{n}") for n in samples.POEMS]
+        return out
+
+    def sample_texts(self) -> dict[str, str]:
+        from yingshe import samples
+
+        return {text.strip(): f"poem:{name}" for name, text in samples.POEMS.items()}
+
+    def sample_value(self, spec: str, mapping, input_name: str):
+        """What an input component shows for a built-in source: a file (made once under the
+        output folder), or the text itself."""
+        kind = {s.name: s.kind for s in mapping.inputs}[input_name]
+        src = sources.load(spec, kind=kind)
+        if src.kind == "text":
+            return src.value
+        self.examples_dir.mkdir(parents=True, exist_ok=True)
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in spec)
+        if src.kind == "image":
+            path = self.examples_dir / f"{safe}.png"
+            if not path.exists():
+                src.value.save(path)
+        elif src.kind == "audio":
+            from yingshe.core.audio import wav_bytes
+
+            path = self.examples_dir / f"{safe}.wav"
+            if not path.exists():
+                path.write_bytes(wav_bytes(src.value))
+        else:
+            raise BadInput(f"{spec}: no built-in sample of that kind for the studio")
+        self._sample_files[sha256_bytes(path.read_bytes())] = spec
+        multiple = {s.name: s.multiple for s in mapping.inputs}[input_name]
+        return [str(path)] if multiple else str(path)
+
+    def example_cards(self, section: str) -> list:
+        from yingshe.studio import examples
+
+        maps = sorted((m for m in self.mappings() if m.where == section and m.examples),
+                      key=lambda m: (m.rank, m.name))
+        return examples.cards(maps)
+
+    def example_values(self, card) -> dict:
+        """The recipe and the input component values of a home-page example."""
+        m = registry.get(card.mapping)
+        ex = m.examples[card.index]
+        inputs = {}
+        for name, srcs in ex.inputs.items():
+            items = srcs if isinstance(srcs, tuple) else (srcs,)
+            spec = {s.name: s for s in m.inputs}[name]
+            if len(items) == 1 and items[0].startswith("yingshe:") and spec.kind != "text":
+                # made on the fly: make it now, keep it as a file the person can see and send on
+                src = sources.load(items[0], kind=spec.kind)
+                path = self.examples_dir / (hashlib_name(items[0]) + ".png")
+                self.examples_dir.mkdir(parents=True, exist_ok=True)
+                if not path.exists():
+                    src.image.save(path)
+                self._sample_files[sha256_bytes(path.read_bytes())] = items[0]
+                inputs[name] = [str(path)] if spec.multiple else str(path)
+                continue
+            values = [self.sample_value(s, m, name) for s in items]
+            if spec.multiple:
+                inputs[name] = [v for vs in values for v in (vs if isinstance(vs, list) else [vs])]
+            else:
+                inputs[name] = values[0]
+        return {"recipe": m.recipe.from_dict(ex.recipe).to_dict(), "inputs": inputs}
+
+    def prepare_examples(self, *, background: bool = True):
+        from yingshe.studio import examples
+
+        return examples.prepare([m for m in self.mappings() if m.examples], background=background)
+
+    def send_value(self, saved: Any, mapping, input_name: str):
+        """A saved artwork as the value of another mapping's input (a text artwork as @FILE)."""
+        path = Path(_path_of(saved))
+        if not self.under_output(path):
+            raise BadInput("only this studio's own artworks can be sent on")
+        spec = {s.name: s for s in mapping.inputs}[input_name]
+        if spec.kind == "text":
+            if path.suffix.lower() not in (".txt", ".md"):
+                raise BadInput(f"{mapping.name}'s {input_name} takes text; this artwork is {path.suffix}")
+            return "@" + str(path)
+        return [str(path)] if spec.multiple else str(path)
+
+    def _own_artwork(self, digest: str) -> str | None:
+        """The path of an artwork this studio saved with this sha256 (its sidecar beside it)."""
+        from yingshe.core.gallery import Gallery
+
+        with Gallery.open() as g:
+            found = g.find(digest)
+        if found is None:
+            return None
+        path = found[0].path
+        return path if self.under_output(path) and Path(path).is_file() else None
+
+    def run_grid(self, mapping_name: str, values, files: dict | None, sweep_x: str, sweep_y: str = "", *,
+                 key: str = "default") -> Iterator[Update]:
+        """An X/Y grid of a mapping from the tab's settings and inputs: one labelled picture."""
+        try:
+            mapping = registry.get(mapping_name)
+            grid = registry.get("grid")
+            base = to_recipe(mapping.recipe, values).to_dict()
+            seed = base.pop("seed")
+            recipe = grid.recipe.from_dict({"target": mapping_name, "base": json.dumps(base, sort_keys=True),
+                                            "x": sweep_x, "y": sweep_y, "seed": seed})
+            inputs = self.load_inputs(mapping, files or {}, getattr(recipe, "size", None))
+        except BadInput as e:
+            yield Update("error", message=str(e))
+            return
+        options = self._options(grid, True)
+        yield from self._run_thread(key, lambda progress: grid.run(recipe, inputs, progress, **options))
 
     # ------------------------------------------------------------------ jobs
     def _new_path(self, mapping: str, seed: int, ext: str = ".png") -> Path:
@@ -278,9 +441,18 @@ class Studio:
         ext = art.default_ext()  # .png, .mp4 (with its sound), .wav, .mid, .txt by what it made
         try:
             path = art.save(self._new_path(art.mapping, art.recipe.seed, ext))
+            if not art.interrupted:
+                art.cleanup()
         except Exception as e:
             yield Update("error", message=f"could not save the artwork: {e}")
             return
+        if {"image", "vector", "video"} & set(art.kinds()):
+            try:  # its gallery thumbnail now, while the picture is in memory: the gallery never waits
+                from yingshe.core.fingerprint import sha256_file
+
+                self._save_thumb(art.output("image"), sha256_file(path))
+            except Exception:
+                pass
         yield Update("done", last.done or progress.done, last.total or progress.total, artwork=art, path=path)
 
     def stop(self, key: str = "default") -> bool:
@@ -307,10 +479,25 @@ class Studio:
 
     def live_render(self, mapping_name: str, values) -> Image.Image:
         """A quick render at ``live_size`` for a realtime mapping (nothing saved)."""
+        img = None
+        for img, _ in self.live_renders(mapping_name, values, coarse=False):
+            pass
+        return img
+
+    def live_renders(self, mapping_name: str, values, files: dict | None = None, *, coarse: bool = True):
+        """Yield (picture, final): a coarse render first (answers at once), then ``live_size``.
+        ``files``: the tab's inputs (a sketch canvas's drawing is translated as it is drawn)."""
         mapping, recipe = self.live_recipe(mapping_name, values)
         if not mapping.realtime:
             raise BadInput(f"{mapping_name} is not fast enough for live play; press Run")
-        return mapping.run(recipe, {}, None).image
+        inputs = self.load_inputs(mapping, files, keep=False) if files else {}
+        options = self._options(mapping, False)  # the studio's --threads
+        size = getattr(recipe, "size", None)
+        if coarse and isinstance(size, int) and size > LIVE_COARSE:
+            small = mapping.run(recipe.replace(size=LIVE_COARSE), inputs, None, **options).image
+            yield small.resize((small.width * size // LIVE_COARSE, small.height * size // LIVE_COARSE),
+                               Image.BILINEAR), False
+        yield mapping.run(recipe, inputs, None, **options).image, True
 
     # ------------------------------------------------------------------ gallery
     def under_output(self, path: str | os.PathLike) -> bool:
@@ -331,6 +518,51 @@ class Studio:
                 rows = g.list(mapping=mapping or None, kind=kind or None, limit=limit * 4)
         rows = [r for r in rows if self.under_output(r.path) and Path(r.path).is_file()]
         return rows[:limit]
+
+    def gallery_page(self, mapping: str | None = None, kind: str | None = None, since: str = "any time",
+                     text: str = "", *, page: int = 0) -> tuple[list, int]:
+        """One page of this studio's artworks, newest first, and how many there are in all."""
+        from yingshe.core.gallery import Gallery
+
+        after = _since(since)
+        with Gallery.open() as g:
+            return g.page(mapping=mapping or None, kind=kind or None, text=text.strip() or None, after=after,
+                          under=str(self.output), limit=self.page_size, offset=page * self.page_size)
+
+    def compare(self, a_id: int, b_id: int) -> tuple[str | None, str | None, str]:
+        """Two artworks side by side: their pictures and a table of how their records differ."""
+        ra, reca = self.gallery_record(a_id)
+        rb, recb = self.gallery_record(b_id)
+        rows = []
+        if reca["mapping"] != recb["mapping"]:
+            rows.append(("mapping", reca["mapping"], recb["mapping"]))
+        ka, kb = reca.get("recipe", {}), recb.get("recipe", {})
+        for key in sorted(set(ka) | set(kb)):
+            if ka.get(key) != kb.get(key):
+                rows.append((key, ka.get(key, "—"), kb.get(key, "—")))
+        ia = {n: [i["sha256"][:12] for i in v] for n, v in (reca.get("inputs") or {}).items()}
+        ib = {n: [i["sha256"][:12] for i in v] for n, v in (recb.get("inputs") or {}).items()}
+        for n in sorted(set(ia) | set(ib)):
+            if ia.get(n) != ib.get(n):
+                rows.append((f"input {n}", ", ".join(ia.get(n, [])) or "—", ", ".join(ib.get(n, [])) or "—"))
+        table = "| | A (#%d) | B (#%d) |\n|---|---|---|\n" % (a_id, b_id) + "\n".join(
+            f"| {k} | `{_short(a)}` | `{_short(b)}` |" for k, a, b in rows) if rows else "the two recipes are the same"
+        return self.picture_of(ra), self.picture_of(rb), table
+
+    def _save_thumb(self, pic: Image.Image, sha: str) -> Path:
+        small = self.output / ".thumbs" / f"{sha[:24]}.jpg"
+        pic = pic.convert("RGB")
+        pic.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.BILINEAR)
+        small.parent.mkdir(parents=True, exist_ok=True)
+        tmp = small.with_name(small.name + ".part")
+        pic.save(tmp, format="JPEG", quality=85)
+        os.replace(tmp, small)
+        return small
+
+    def picture_of(self, row) -> str | None:
+        if row.kind in ("image", "vector", "video") and Path(row.path).suffix.lower() in IMAGE_EXTS:
+            return row.path
+        return self.thumbnail(row)
 
     # ------------------------------------------------------------------ showing artworks of every kind
     def shown(self, art: Artwork, path: Path | None) -> dict:
@@ -390,12 +622,23 @@ class Studio:
         return out
 
     def thumbnail(self, row) -> str:
-        """A picture for the gallery grid: the artwork itself, or a card for sound, scores and text."""
+        """A small picture for the gallery grid, made once and kept in ``.thumbs``: the artwork
+        downscaled (an MP4's middle frame), or a card for sound, scores and text."""
         p = Path(row.path)
-        if row.kind in ("image", "vector", "video") and p.suffix.lower() not in (".svg", ".tif", ".tiff"):
-            return str(p)
         thumbs = self.output / ".thumbs"
-        card = thumbs / f"{row.id}-{row.sha256[:12]}.png"
+        small = thumbs / f"{row.sha256[:24]}.jpg"
+        if small.exists():
+            return str(small)
+        if row.kind in ("image", "vector", "video") and p.suffix.lower() in IMAGE_EXTS and p.is_file():
+            try:
+                with Image.open(p) as im:
+                    im.draft("RGB", (THUMB_SIZE, THUMB_SIZE))  # JPEG: decode at a fraction of the size
+                    return str(self._save_thumb(im.convert("RGB"), row.sha256))
+            except (OSError, ValueError):
+                pass  # a damaged file gets a card below
+        if row.kind == "video" and p.suffix.lower() == ".mp4":
+            return str(p)  # the grid plays a video's own thumbnail
+        card = thumbs / f"{row.sha256[:24]}.png"
         if not card.exists():
             from PIL import ImageDraw
 
@@ -441,10 +684,34 @@ class Studio:
         return mapping, recipe.to_dict(), record
 
 
-def _text_source(text: Any) -> sources.Source:
+def hashlib_name(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _text_source(text: Any, studio: "Studio | None" = None) -> sources.Source:
     if not isinstance(text, str):
         raise BadInput("a text input must be text")
+    if studio is not None and text.startswith("@") and "\n" not in text and studio.under_output(text[1:]) \
+            and Path(text[1:]).is_file():
+        return sources.load(text, kind="text")  # a text artwork of this studio, sent here: its record nests
+    if studio is not None and text.strip() in studio.sample_texts():
+        return sources.load(studio.sample_texts()[text.strip()], kind="text")
     return sources.from_text(text)
+
+
+def _short(v: Any) -> str:
+    s = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+    return s if len(s) <= 40 else s[:37] + "…"
+
+
+def _since(since: str) -> str | None:
+    """An ISO time for a 'made' filter (UTC, as the gallery stores it)."""
+    days = {"today": 1, "this week": 7, "this month": 31}.get(since)
+    if days is None:
+        return None
+    return (_dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=days)).isoformat(timespec="seconds")
 
 
 def _human(n: int) -> str:
@@ -452,6 +719,34 @@ def _human(n: int) -> str:
         if n >= k:
             return f"{n / k:.3g} {unit}"
     return f"{n} bytes"
+
+
+def drawn_image(value) -> Image.Image | None:
+    """A sketch canvas's value (Gradio's ImageEditor: background, layers, composite; or a picture
+    or a path set into it) → the picture flattened on white (RGB); None when there is nothing."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict) and not {"background", "layers", "composite"} & set(value):
+        value = _path_of(value)
+    if isinstance(value, (str, os.PathLike)):
+        value = decode_image(Path(value).read_bytes(), name=Path(value).name, what="drawing")
+    if isinstance(value, dict):
+        img = value.get("composite")
+        if img is None:
+            parts = [p for p in [value.get("background"), *(value.get("layers") or [])] if p is not None]
+            if not parts:
+                return None
+            img = Image.new("RGBA", parts[0].size, (255, 255, 255, 0))
+            for part in parts:
+                img.alpha_composite(part.convert("RGBA").resize(img.size))
+        value = img
+    if not isinstance(value, Image.Image):
+        import numpy as np
+
+        value = Image.fromarray(np.asarray(value))
+    flat = Image.new("RGBA", value.size, (255, 255, 255, 255))
+    flat.alpha_composite(value.convert("RGBA"))
+    return flat.convert("RGB")
 
 
 def _path_of(item) -> str:

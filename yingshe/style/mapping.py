@@ -3,7 +3,7 @@
 The pipeline (and torch) is imported only when the mapping runs, so listing mappings is fast.
 """
 
-from yingshe.core.registry import InputSpec, Mapping, register
+from yingshe.core.registry import Example, InputSpec, Mapping, register
 from yingshe.style.recipe import StyleRecipe
 
 
@@ -25,5 +25,12 @@ MAPPING = register(Mapping(
         InputSpec("init", "image", "starting image, when --init is a file", required=False),
         InputSpec("mask", "image", "region masks: white where the assigned style applies", multiple=True,
                   required=False),
+    ),
+    rank=0,  # the flagship of pictures from photos
+    examples=(
+        Example("The astronaut as The Starry Night", {"size": 256}, {"content": "photo:astronaut",
+                                                                     "style": ("builtin:starry-night",)}),
+        Example("A cat after Hokusai", {"size": 256, "preserve_colors": "luminance"},
+                {"content": "photo:chelsea", "style": ("builtin:great-wave",)}),
     ),
 ))
