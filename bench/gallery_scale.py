@@ -15,13 +15,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def make_rows(out: Path, n: int) -> None:
@@ -67,46 +67,20 @@ def time_handler(studio, repeat: int) -> tuple[float, float]:
 
 
 def time_browser(out: Path, home: Path, repeat: int) -> float:
-    import socket
-    import urllib.request
+    from _studio import chromium_page, running_studio
 
-    from playwright.sync_api import sync_playwright
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, YINGSHE_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "-m", "yingshe", "studio", "--port", str(port), "--output", str(out)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
-            page = b.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
-            page.get_by_role("tab", name="gallery", exact=True).click()
-            page.wait_for_function("document.querySelectorAll('#gallery-grid img').length >= 48", timeout=120_000)
-            times = []
-            for _ in range(repeat):
-                page.evaluate("document.querySelectorAll('#gallery-grid img').forEach(i => i.remove())")
-                t = time.perf_counter()
-                page.click("#gallery-refresh")
-                page.wait_for_function("Array.from(document.querySelectorAll('#gallery-grid img'))"
-                                       ".filter(i => i.complete && i.naturalWidth > 0).length >= 48", timeout=60_000)
-                times.append(time.perf_counter() - t)
-            b.close()
-        return statistics.median(times)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with running_studio(out, home) as url, chromium_page(url, 1400, 1000) as page:
+        page.get_by_role("tab", name="gallery", exact=True).click()
+        page.wait_for_function("document.querySelectorAll('#gallery-grid img').length >= 48", timeout=120_000)
+        times = []
+        for _ in range(repeat):
+            page.evaluate("document.querySelectorAll('#gallery-grid img').forEach(i => i.remove())")
+            t = time.perf_counter()
+            page.click("#gallery-refresh")
+            page.wait_for_function("Array.from(document.querySelectorAll('#gallery-grid img'))"
+                                   ".filter(i => i.complete && i.naturalWidth > 0).length >= 48", timeout=60_000)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
 
 
 def main() -> None:

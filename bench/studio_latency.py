@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def _stats(xs):
@@ -34,7 +35,7 @@ def server_side(repeats: int) -> None:
 
     studio = Studio(tempfile.mkdtemp())
     for m in all_mappings():
-        if not m.realtime:
+        if not m.realtime or any(s.required and not s.from_recipe for s in m.inputs):
             continue
         values = dict(zip([s.name for s in m.recipe.params()], to_values(m.recipe(), m.recipe)))
         list(studio.live_renders(m.name, values))  # warm-up
@@ -61,58 +62,33 @@ def server_side(repeats: int) -> None:
 
 
 def round_trip(repeats: int) -> None:
-    from playwright.sync_api import sync_playwright
+    from _studio import chromium_page, running_studio
 
-    from yingshe.studio.service import free_port
-
-    port = free_port()
-    out = tempfile.mkdtemp()
-    env = dict(os.environ, YINGSHE_HOME=tempfile.mkdtemp(), GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "-m", "yingshe", "studio", "--port", str(port), "--output", out],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-            page = b.new_page(viewport={"width": 1280, "height": 1100})
-            page.goto(url)
-            page.wait_for_selector("#tabs")
-            cases = [("Algorithmic", "mandelbrot", "#mandelbrot-offset", "#mandelbrot-output img"),
-                     ("Algorithmic", "julia", "#julia-offset", "#julia-output img"),
-                     ("Algorithmic", "flowfield", "#flowfield-turbulence", "#flowfield-output img"),
-                     ("Pictures from nothing", "latent explorer", "#latent-d1", "#latent-output img")]
-            for section, tab, slider, img in cases:
-                label = tab.split()[0]
-                page.get_by_role("tab", name=section, exact=True).click()
-                if not page.locator(f"[role=tab]:has-text('{tab}')").count():
-                    continue
-                page.get_by_role("tab", name=tab, exact=True).click()
-                box = page.locator(f"{slider} input[type=range]").bounding_box()
-                times = []
-                for i in range(repeats + 1):
-                    before = page.eval_on_selector(img, "e => e.src") if page.locator(img).count() else None
-                    x = box["x"] + box["width"] * (0.2 + 0.6 * ((i * 7) % repeats) / repeats)
-                    t = time.perf_counter()
-                    page.mouse.click(x, box["y"] + box["height"] / 2)
-                    page.wait_for_function(
-                        "([sel, old]) => { const e = document.querySelector(sel); return e && e.src !== old && e.complete; }",
-                        arg=[img, before], timeout=30_000)
-                    if i:  # the first one warms up
-                        times.append(time.perf_counter() - t)
-                    page.wait_for_timeout(1500)  # let the 512 px render land before the next move
-                print(f"page     {label:<14} first preview  {_stats(times)}")
-            b.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with running_studio(tempfile.mkdtemp(), tempfile.mkdtemp()) as url, chromium_page(url) as page:
+        cases = [("Algorithmic", "mandelbrot", "#mandelbrot-offset", "#mandelbrot-output img"),
+                 ("Algorithmic", "julia", "#julia-offset", "#julia-output img"),
+                 ("Algorithmic", "flowfield", "#flowfield-turbulence", "#flowfield-output img"),
+                 ("Pictures from nothing", "latent explorer", "#latent-d1", "#latent-output img")]
+        for section, tab, slider, img in cases:
+            label = tab.split()[0]
+            page.get_by_role("tab", name=section, exact=True).click()
+            if not page.locator(f"[role=tab]:has-text('{tab}')").count():
+                continue
+            page.get_by_role("tab", name=tab, exact=True).click()
+            box = page.locator(f"{slider} input[type=range]").bounding_box()
+            times = []
+            for i in range(repeats + 1):
+                before = page.eval_on_selector(img, "e => e.src") if page.locator(img).count() else None
+                x = box["x"] + box["width"] * (0.2 + 0.6 * ((i * 7) % repeats) / repeats)
+                t = time.perf_counter()
+                page.mouse.click(x, box["y"] + box["height"] / 2)
+                page.wait_for_function(
+                    "([sel, old]) => { const e = document.querySelector(sel); return e && e.src !== old && e.complete; }",
+                    arg=[img, before], timeout=30_000)
+                if i:  # the first one warms up
+                    times.append(time.perf_counter() - t)
+                page.wait_for_timeout(1500)  # let the 512 px render land before the next move
+            print(f"page     {label:<14} first preview  {_stats(times)}")
 
 
 def main() -> None:

@@ -10,8 +10,6 @@ from pathlib import Path
 from yingshe.cli.options import add_recipe_options, add_runtime_options, recipe_from_args
 from yingshe.core.errors import BadInput
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-
 DESCRIPTION = """\
 Repaint CONTENT in the manner of the --style painting(s) by optimising the picture's pixels so
 its VGG19 features keep the content's layout and take the style's textures (Gatys et al. 2016),
@@ -60,17 +58,9 @@ def _recipe_cls():
 
 
 def expand_contents(items: list[str]) -> list[str]:
-    out = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTS)
-            if not found:
-                raise BadInput(f"folder {item!r} holds no images")
-            out += found
-        else:
-            out.append(item)
-    return out
+    from yingshe.core.sources import expand_folders
+
+    return expand_folders(items, "image")
 
 
 def output_paths(contents: list[str], styles: list[str], output: str | None) -> list[Path | str]:

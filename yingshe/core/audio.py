@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import struct
 from pathlib import Path
 
 import numpy as np
 
 from yingshe.core.errors import BadInput
+from yingshe.core.files import check_file
 from yingshe.core.media import Audio
 
 #: Longest sound accepted by default; ``$YINGSHE_MAX_AUDIO_SECONDS`` or a caller's limit raises it.
@@ -25,24 +25,6 @@ MAX_SECONDS = float(os.environ.get("YINGSHE_MAX_AUDIO_SECONDS", 20 * 60))
 MAX_CHANNELS = 8
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus", ".aif", ".aiff", ".wma")
 _BLOCK = 1 << 16
-
-
-def check_file(path: str | os.PathLike, what: str) -> Path:
-    """``path`` as a Path if it is a non-empty regular file, else a one-line BadInput."""
-    p = Path(path)
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise BadInput(f"{what} {str(p)!r} does not exist") from None
-    except OSError as e:
-        raise BadInput(f"cannot read {what} {str(p)!r}: {e.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise BadInput(f"{what} {str(p)!r} is a folder, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise BadInput(f"{what} {str(p)!r} is not a regular file (a device, pipe or socket)")
-    if st.st_size == 0:
-        raise BadInput(f"{what} {str(p)!r} is an empty file")
-    return p
 
 
 def load_audio(path: str | os.PathLike, *, what: str = "audio", max_seconds: float | None = None) -> Audio:

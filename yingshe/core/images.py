@@ -27,25 +27,15 @@ from yingshe.core.errors import BadInput
 MAX_PIXELS = int(os.environ.get("YINGSHE_MAX_PIXELS", 64_000_000))
 #: The PNG text key that carries a yingshe record.
 RECORD_KEY = "yingshe"
+#: Picture files yingshe looks for in a folder (and takes as uploads).
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 
 def open_image(path: str | os.PathLike, *, what: str = "image") -> Image.Image:
     """Open ``path`` as an 8-bit RGB image or raise :class:`BadInput` with a one-line reason."""
-    import stat
+    from yingshe.core.files import check_file
 
-    p = Path(path)
-    try:
-        st = p.stat()  # stat, not open: opening a FIFO blocks, a device streams forever
-    except FileNotFoundError:
-        raise BadInput(f"{what} {str(p)!r} does not exist") from None
-    except OSError as e:
-        raise BadInput(f"cannot read {what} {str(p)!r}: {e.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise BadInput(f"{what} {str(p)!r} is a folder, not an image file")
-    if not stat.S_ISREG(st.st_mode):
-        raise BadInput(f"{what} {str(p)!r} is not a regular file (a device, pipe or socket)")
-    if st.st_size == 0:
-        raise BadInput(f"{what} {str(p)!r} is an empty file")
+    p = check_file(path, what, kind="image file")
     try:
         data = p.read_bytes()
     except OSError as e:

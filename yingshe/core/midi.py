@@ -23,7 +23,7 @@ MIDI_EXTS = (".mid", ".midi", ".smf", ".kar")
 def load_midi(path: str | os.PathLike, *, what: str = "MIDI", max_seconds: float | None = None) -> Midi:
     import mido
 
-    from yingshe.core.audio import check_file
+    from yingshe.core.files import check_file
 
     limit = MAX_SECONDS if max_seconds is None else float(max_seconds)
     p = check_file(path, what)

@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import struct
 import zlib
 from pathlib import Path
 from typing import Any
 
 from yingshe.core.errors import BadInput
+from yingshe.core.files import check_file
 
 #: Largest record we read (the JSON text). Real records are a few KB; chains of ten, tens of KB.
 MAX_RECORD_BYTES = 1 << 20
@@ -213,7 +213,7 @@ def read_record(path: str | os.PathLike, *, check: bool = True) -> dict:
 
 def read_raw(p: Path) -> bytes | None:
     """The record's JSON bytes from ``p`` (embedded, or the sidecar), or None if there is none."""
-    _check_regular(p, "artwork")
+    check_file(p, "", kind="artwork")
     ext = p.suffix.lower()
     embedded = None
     with open(p, "rb") as f:
@@ -244,25 +244,10 @@ def read_raw(p: Path) -> bytes | None:
         return embedded
     side = sidecar_path(p)
     if side.exists():
-        _check_regular(side, "sidecar")
+        check_file(side, "sidecar")
         with open(side, "rb") as f:
             return _read_limited(f, side)
     return None
-
-
-def _check_regular(p: Path, what: str) -> None:
-    try:
-        st = os.stat(p)  # stat, not open: opening a FIFO would block, a device would stream forever
-    except FileNotFoundError:
-        raise BadInput(f"{str(p)!r} does not exist") from None
-    except OSError as e:
-        raise BadInput(f"cannot read {str(p)!r}: {e.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise BadInput(f"{str(p)!r} is a folder, not an {what}")
-    if not stat.S_ISREG(st.st_mode):
-        raise BadInput(f"{str(p)!r} is not a regular file (a device, pipe or socket): not an {what}")
-    if st.st_size == 0:
-        raise BadInput(f"{str(p)!r} is an empty file")
 
 
 def _read_limited(f, p: Path) -> bytes:

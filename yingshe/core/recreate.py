@@ -183,7 +183,7 @@ def _plan(record: dict, mapping, supplied: Supplied, policy: sources.AccessPolic
 
 
 def _regular(p: Path, what: str) -> Path:
-    from yingshe.core.audio import check_file
+    from yingshe.core.files import check_file
 
     return check_file(p, what).resolve()
 

@@ -366,7 +366,9 @@ def expand_folders(items: list[str], kind: str) -> list[str]:
     from yingshe.core.midi import MIDI_EXTS
     from yingshe.core.video import VIDEO_EXTS
 
-    exts = {"image": (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"), "audio": AUDIO_EXTS,
+    from yingshe.core.images import IMAGE_EXTS
+
+    exts = {"image": IMAGE_EXTS, "audio": AUDIO_EXTS,
             "video": VIDEO_EXTS, "midi": MIDI_EXTS, "text": (".txt", ".md")}
     wanted = tuple(e for k in kind.split("|") for e in exts.get(k, ()))
     out = []

@@ -16,7 +16,7 @@ MAX_BYTES = int(os.environ.get("YINGSHE_MAX_TEXT_BYTES", 256 * 1024))
 
 
 def load_text_file(path: str | os.PathLike, *, what: str = "text") -> str:
-    from yingshe.core.audio import check_file
+    from yingshe.core.files import check_file
 
     p = check_file(path, what)
     if p.stat().st_size > MAX_BYTES:

@@ -70,7 +70,7 @@ def load_video(path: str | os.PathLike, *, what: str = "video", max_seconds: flo
                with_audio: bool = True) -> Video:
     """A video file as :class:`Video` (frames read lazily; its sound, if any, decoded now)."""
     from yingshe.core import ffmpeg
-    from yingshe.core.audio import check_file
+    from yingshe.core.files import check_file
 
     limit = MAX_SECONDS if max_seconds is None else float(max_seconds)
     p = check_file(path, what)

@@ -19,8 +19,7 @@ import torch
 from PIL import Image
 
 from yingshe.core.errors import BadInput, YingsheError
-
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+from yingshe.core.images import IMAGE_EXTS
 
 
 @dataclass

@@ -25,7 +25,7 @@ from yingshe.core import registry, sources
 from yingshe.core.artwork import Artwork, unique_path
 from yingshe.core.errors import BadInput
 from yingshe.core.fingerprint import sha256_bytes
-from yingshe.core.images import decode_image
+from yingshe.core.images import IMAGE_EXTS, decode_image
 from yingshe.core.records import read_record
 from yingshe.core.progress import CallbackProgress
 from yingshe.studio.controls import to_recipe
@@ -40,7 +40,6 @@ LIVE_COARSE = 128
 #: Gallery thumbnails (longest side) and page length.
 THUMB_SIZE = 192
 PAGE_SIZE = 48
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
 @dataclass
@@ -98,17 +97,20 @@ class Studio:
         return registry.all_mappings()
 
     # ------------------------------------------------------------------ uploads
+    def _check_size(self, p: Path, what: str) -> None:
+        try:
+            size = p.stat().st_size
+        except OSError:
+            raise BadInput(f"{what} {p.name!r} could not be read (upload failed?)") from None
+        if size > self.max_upload_bytes:
+            raise BadInput(f"{what} {p.name!r} is {_human(size)}: more than the studio's "
+                           f"{_human(self.max_upload_bytes)} upload limit")
+
     def check_upload(self, path: str | os.PathLike, what: str = "image") -> Image.Image:
         """Decode an uploaded image or raise :class:`BadInput` saying why it is refused."""
         p = Path(path)
         name = p.name
-        try:
-            size = p.stat().st_size
-        except OSError:
-            raise BadInput(f"{what} {name!r} could not be read (upload failed?)") from None
-        if size > self.max_upload_bytes:
-            raise BadInput(f"{what} {name!r} is {_human(size)}: more than the studio's "
-                           f"{_human(self.max_upload_bytes)} upload limit")
+        self._check_size(p, what)
         data = p.read_bytes()
         try:  # the header alone says how many pixels the image would decode to
             with Image.open(io.BytesIO(data)) as probe:
@@ -124,13 +126,7 @@ class Studio:
         """Check an upload and keep a copy under ``output/inputs/`` (named by its sha256), so the
         artwork's record points at a file that ``recreate`` can load again."""
         p = Path(path)
-        try:
-            size = p.stat().st_size
-        except OSError:
-            raise BadInput(f"{what} {p.name!r} could not be read (upload failed?)") from None
-        if size > self.max_upload_bytes:
-            raise BadInput(f"{what} {p.name!r} is {_human(size)}: more than the studio's "
-                           f"{_human(self.max_upload_bytes)} upload limit")
+        self._check_size(p, what)
         if kind.split("|")[0] == "image" and p.suffix.lower() in IMAGE_EXTS + ("",):
             self.check_upload(path, what)
         digest = sha256_bytes(p.read_bytes())
