@@ -157,7 +157,8 @@ def prepare(mappings, *, folder: Path | None = None, background: bool = True):
         import subprocess
         import sys
 
-        return subprocess.Popen([sys.executable, "-m", "yingshe.studio.examples"], stdout=subprocess.DEVNULL,
+        return subprocess.Popen([sys.executable, "-m", "yingshe.studio.examples", "--parent", str(os.getpid())],
+                                stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                                 preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None)
 
@@ -187,11 +188,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--ship", action="store_true", help="write into the package's thumbs/ folder")
     ap.add_argument("--only", default="", help="comma list of mappings")
+    ap.add_argument("--parent", type=int, default=0, help="stop when this process (the studio) is gone")
     a = ap.parse_args(argv)
     maps = [m for m in registry.all_mappings() if m.examples and (not a.only or m.name in a.only.split(","))]
     folder = SHIPPED if a.ship else cache_dir()
+    import os
+
     for m in maps:
         for i in range(len(m.examples)):
+            if a.parent and os.getppid() != a.parent:
+                return 0  # the studio that started us has gone
             path = folder / key(m, i)
             if path.exists():
                 continue
