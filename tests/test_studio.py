@@ -234,3 +234,25 @@ def test_gallery_pages_and_compare(tmp_path):
     assert all(Path(studio.thumbnail(r)).is_file() for r in rows + rows2)  # made when saved
     a, b, diff = studio.compare(rows[0].id, rows2[0].id)
     assert "seed" in diff and "| 3 |" not in diff and "`3`" in diff and "`1`" in diff
+
+
+def test_load_settings_from_an_automatic1111_picture(tmp_path):
+    """A PNG from AUTOMATIC1111 carries its prompt and settings in a `parameters` chunk: the
+    studio's "load settings from image" opens diffuse with them."""
+    pytest.importorskip("diffusers")
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a blue heart, (shiny:1.2)\nNegative prompt: red\n"
+                                "Steps: 30, Sampler: DPM++ 2M, CFG scale: 6.5, Seed: 1234, Size: 64x64, Model: x")
+    p = tmp_path / "a1111.png"
+    Image.new("RGB", (64, 64), (0, 0, 200)).save(p, pnginfo=info)
+    studio = Studio(tmp_path / "out")
+    mapping, recipe, record = studio.settings_from_image(p)
+    assert mapping.name == "diffuse" and recipe["steps"] == 30 and recipe["seed"] == 1234
+    assert recipe["guidance"] == 6.5 and recipe["negative_prompt"] == "red"
+    assert record["texts"]["prompt"] == "a blue heart, (shiny:1.2)"
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (8, 8)).save(plain)
+    with pytest.raises(BadInput, match="no yingshe recipe"):
+        studio.settings_from_image(plain)

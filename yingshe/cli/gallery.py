@@ -27,10 +27,16 @@ def add_commands(sub) -> None:
     q.add_argument("id", type=int)
     q.set_defaults(func=cmd_show)
 
-    q = g.add_parser("search", help="artworks whose path, mapping, recipe or inputs contain TEXT")
+    q = g.add_parser("search", help="artworks whose path, mapping, recipe or inputs contain TEXT "
+                                    "(--semantic: pictures that look like TEXT, by our CLIP)")
     q.add_argument("text")
     q.add_argument("--mapping")
     q.add_argument("--kind", choices=KINDS)
+    q.add_argument("--semantic", action="store_true",
+                   help="rank pictures by how well they match TEXT in meaning (our CLIP, offline), "
+                        "not by the words in their recipes")
+    q.add_argument("--among", type=int, default=2000, metavar="N",
+                   help="with --semantic: search the newest N pictures [default: 2000]")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_search)
@@ -76,7 +82,19 @@ def cmd_search(args) -> int:
     from yingshe.core.gallery import Gallery
 
     with Gallery.open() as g:
-        _print_rows(g.search(args.text, mapping=args.mapping, kind=args.kind, limit=args.limit), args.json)
+        if not args.semantic:
+            _print_rows(g.search(args.text, mapping=args.mapping, kind=args.kind, limit=args.limit), args.json)
+            return 0
+        rows = g.list(mapping=args.mapping, kind="image", limit=args.among)
+    from yingshe.diffusion.search import search_rows
+
+    hits = search_rows(args.text, rows, top=args.limit)
+    if args.json:
+        print(json.dumps([r.as_dict() | {"similarity": s} for r, s in hits], indent=2, ensure_ascii=False))
+    elif not hits:
+        print("(no pictures)")
+    for r, s in hits if not args.json else []:
+        print(f"{s:+.3f}  #{r.id:<5} {r.mapping:<13} {r.path}")
     return 0
 
 

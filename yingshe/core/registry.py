@@ -38,6 +38,7 @@ MAPPING_MODULES = [
     "yingshe.crossmodal.poem2paint",
     "yingshe.crossmodal.music2paint",
     "yingshe.crossmodal.paint2music",
+    "yingshe.diffusion.mapping",
     "yingshe.grid",
 ]
 

@@ -436,8 +436,11 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
 
         # ------------------------------------------------------------ load settings, recreate an upload
         ctl_outputs = nav + [load_status]
+        text_inputs = []  # a prompt read from an AUTOMATIC1111 picture goes back into its box
         for t in tabs.values():
             ctl_outputs += t.components
+            text_inputs += [c for n, c in t.inputs.items() if isinstance(c, gr.Textbox)]
+        ctl_outputs += text_inputs
 
         def settings_outputs(path) -> list:
             try:
@@ -454,6 +457,11 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                     out += to_values(recipe, t.mapping.recipe)
                 else:
                     out += [gr.update()] * len(t.components)
+            texts = record.get("texts") or {}
+            for comp in text_inputs:
+                owner = next(t for t in tabs.values() if comp in t.inputs.values())
+                iname = next(n for n, c in owner.inputs.items() if c is comp)
+                out.append(texts[iname] if owner.mapping.name == mapping.name and iname in texts else gr.update())
             return out
 
         def load_settings(file):

@@ -663,6 +663,26 @@ class Studio:
             raise BadInput(f"artwork #{row_id} is not in this studio's output folder")
         return row, record
 
+    def _a1111_settings(self, path: str | os.PathLike):
+        """(mapping, recipe, {"texts": {"prompt": ...}}) from an AUTOMATIC1111 picture, or None."""
+        p = Path(path)
+        if p.suffix.lower() not in (".png",) or not p.is_file() or p.stat().st_size > self.max_upload_bytes:
+            return None
+        try:
+            self.check_upload(p, what="picture")
+            from yingshe.diffusion.prompts import settings_from_image
+        except (BadInput, ImportError):
+            return None
+        try:
+            found = settings_from_image(p)
+        except BadInput:
+            return None
+        if found.get("mapping") != "diffuse" or not found.get("infotext"):
+            return None
+        mapping = registry.get("diffuse")
+        recipe = mapping.recipe.from_dict(found["recipe"], strict=False)
+        return mapping, recipe.to_dict(), _a1111_record(found.get("prompt"))
+
     def record_of_upload(self, path: str | os.PathLike) -> dict:
         """The validated record of an uploaded artwork (any format yingshe writes)."""
         p = Path(path)
@@ -673,8 +693,16 @@ class Studio:
         return read_record(p)
 
     def settings_from_image(self, path: str | os.PathLike) -> tuple[registry.Mapping, dict, dict]:
-        """A yingshe artwork file → (mapping, recipe dict, full record). Refuses anything else."""
-        record = self.record_of_upload(path)
+        """A yingshe artwork file → (mapping, recipe dict, full record); a picture made by
+        AUTOMATIC1111 (its ``parameters`` chunk) → the ``diffuse`` settings it describes, the
+        prompt in ``record["texts"]``. Refuses anything else."""
+        try:
+            record = self.record_of_upload(path)
+        except BadInput as first:
+            other = self._a1111_settings(path)
+            if other is None:
+                raise first
+            return other
         mapping = registry.get(record["mapping"])
         recipe = mapping.recipe.from_dict(record["recipe"], strict=False)
         return mapping, recipe.to_dict(), record
@@ -695,6 +723,10 @@ def _text_source(text: Any, studio: "Studio | None" = None) -> sources.Source:
     if studio is not None and text.strip() in studio.sample_texts():
         return sources.load(studio.sample_texts()[text.strip()], kind="text")
     return sources.from_text(text)
+
+
+def _a1111_record(prompt: str | None) -> dict:
+    return {"texts": {"prompt": prompt}} if prompt else {}
 
 
 def _short(v: Any) -> str:
