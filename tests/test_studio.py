@@ -256,3 +256,27 @@ def test_load_settings_from_an_automatic1111_picture(tmp_path):
     Image.new("RGB", (8, 8)).save(plain)
     with pytest.raises(BadInput, match="no yingshe recipe"):
         studio.settings_from_image(plain)
+
+
+def test_webcam_frames_are_painted_live_and_nothing_is_saved(tmp_path):
+    """A mapping that declares `webcam` paints each streamed frame with the tab's controls and
+    other inputs (loaded once); the picture equals the mapping's own run on that frame."""
+    from yingshe.core import registry, sources
+
+    studio = Studio(tmp_path / "out")
+    fast = registry.get("fast-style")
+    assert fast.webcam == "content"
+    style = studio.sample_value("builtin:great-wave", fast, "style")
+    frame = Image.fromarray(np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8))
+    values = {"size": 1024, "strength": 0.8}
+    painted = studio.webcam_frame("fast-style", values, {"style": style}, frame)
+    assert painted.size == (320, 240)  # frames are scaled down to the webcam size, whatever --size says
+    again = studio.webcam_frame("fast-style", values, {"style": style}, frame)
+    assert np.array_equal(np.asarray(painted), np.asarray(again))
+    small = frame.resize((320, 240), Image.BILINEAR)
+    direct = fast.run(fast.recipe(size=320, strength=0.8),
+                      {"content": [sources.from_image(small)], "style": [sources.load("builtin:great-wave")]}, None)
+    assert np.abs(np.asarray(direct.image, float) - np.asarray(painted, float)).mean() < 2.0
+    assert studio.gallery() == [] and not list(studio.output.glob("*.png"))  # (.examples holds the picked painting)
+    with pytest.raises(BadInput, match="webcam"):
+        studio.webcam_frame("julia", {}, {}, frame)

@@ -42,6 +42,35 @@ def test_noise_init_depends_on_seed(content_png, style_png):
     assert not np.array_equal(np.asarray(a.image), np.asarray(b.image))
 
 
+def test_default_stops_when_converged_and_shows_time_left(content_png, style_png):
+    """The relative-improvement rule ends a level before --iterations once the loss flattens, and
+    the bar's `left` field estimates the time to go."""
+    seen = []
+    prog = CallbackProgress(on_update=lambda done, total, m: seen.append(m))
+    art = stylize(content_png, style_png, size=32, iterations=300, converge=0.3, progress=prog, threads=1)
+    level = art.summary["levels"][-1]
+    assert level["converged"] and level["iterations"] < 100  # seen: 40-50
+    assert len(seen) == level["iterations"] + 1  # one update per iteration, one jump to the end
+    assert any("left" in m for m in seen)
+
+
+def test_saved_picture_scores_the_reported_loss(content_png, style_png):
+    """Pixels stay inside [0, 1] while optimising, so the saved 8-bit picture has the loss the
+    optimiser reported (unbounded, clamping at the end made it ~3x worse)."""
+    from yingshe.nets.vgg19 import load_vgg19
+    from yingshe.style.pipeline import _Objective, _style_at, _tensor
+
+    art = stylize(content_png, style_png, size=48, iterations=20, converge=0.0, threads=1)
+    net, pre, _ = load_vgg19("vgg19-caffe", last_layer="relu5_1")
+    hw = (art.image.height, art.image.width)
+    content = _tensor(Image.open(content_png).convert("RGB").resize(art.image.size, Image.LANCZOS), "cpu")
+    style = _tensor(_style_at(Image.open(style_png).convert("RGB"), hw, 1.0), "cpu")
+    obj = _Objective(net, pre, art.recipe, content, [style], [])
+    with torch.no_grad():
+        saved, _ = obj(pre(_tensor(art.image, "cpu")))
+    assert float(saved) == pytest.approx(art.summary["loss"], rel=0.1)
+
+
 def test_adam_and_avg_pooling(content_png, style_png):
     art = stylize(content_png, style_png, optimizer="adam", pooling="avg", **TINY)
     assert art.summary["levels"][0]["loss"] < art.summary["levels"][0]["first_loss"]

@@ -22,6 +22,7 @@ The result is a PNG carrying its full recipe: `yingshe info OUT` shows it and
 EPILOG = """\
 examples:
   yingshe style photo.jpg --style starry.jpg -o starry-photo.png
+  yingshe style photo:astronaut --style builtin:starry-night     (a shipped photo and painting)
   yingshe style photo.jpg --style starry.jpg --size 1024 --preserve-colors luminance
   yingshe style photo.jpg --style a.jpg --style b.jpg --style-weights 0.7,0.3
   yingshe style photo.jpg --style sky.jpg --style sea.jpg --mask 0:top.png --mask 1:bottom.png
@@ -49,6 +50,31 @@ def add_commands(sub) -> None:
     add_recipe_options(p, _recipe_cls(), skip=("mask_styles",))
     add_runtime_options(p)
     p.set_defaults(func=cmd_style)
+
+    s = sub.add_parser("styles", help="the public-domain paintings shipped with yingshe (builtin:NAME)",
+                       description="List the paintings that ship inside yingshe. Use each wherever a style image "
+                                   "goes, as builtin:NAME; they work offline.",
+                       epilog="examples:\n  yingshe styles\n  yingshe fast-style photo.jpg --style builtin:great-wave "
+                              "-o wave.png\n  yingshe style photo.jpg --style builtin:starry-night --size 512\n"
+                              "  yingshe styles --json | jq -r '.[].path'",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--json", action="store_true", help="print a JSON list (name, title, artist, year, source, path)")
+    s.set_defaults(func=cmd_styles)
+
+
+def cmd_styles(args) -> int:
+    from yingshe.style.builtin import list_builtin_styles
+
+    styles = list_builtin_styles()
+    if args.json:
+        print(json.dumps([{"name": s.name, "spec": s.spec, "title": s.title, "artist": s.artist, "year": s.year,
+                           "source": s.source, "path": str(s.path)} for s in styles], indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(s.spec) for s in styles)
+    for s in styles:
+        print(f"{s.spec:<{width}}  {s.title}, {s.artist}, {s.year}")
+    print("\nuse one as --style builtin:NAME (public domain; sources in `yingshe styles --json`)")
+    return 0
 
 
 def _recipe_cls():

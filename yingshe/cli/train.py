@@ -13,6 +13,7 @@ from yingshe.core.errors import BadInput
 TRAINERS = {
     "gan": ("yingshe.generative.trainer:GAN_COMMAND", "noise → image: a DCGAN-family GAN on a folder of images"),
     "vae": ("yingshe.generative.trainer:VAE_COMMAND", "image ↔ latent: a (β-)VAE on a folder of images"),
+    "fast-style": ("yingshe.style.fast_train:FAST_STYLE_COMMAND", "photo → painting: a feed-forward style network (Johnson et al.) for one style"),
     "diffusion": ("yingshe.diffusion.train:DIFFUSION_COMMAND", "text → image: our latent diffusion model (MiniLM text, diffusers UNet) on captioned pictures"),
     "clip": ("yingshe.diffusion.clip_train:CLIP_COMMAND", "image ↔ text: a small image tower against the frozen MiniLM text tower (LiT-style)"),
 }

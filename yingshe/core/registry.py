@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 MAPPING_MODULES = [
     "yingshe.samples",  # built-in inputs: photo:, sound:, poem: (no mapping of its own)
     "yingshe.style.mapping",
+    "yingshe.style.fast",
     "yingshe.algorithmic.scheme",
     "yingshe.algorithmic.flowfield",
     "yingshe.algorithmic.mandelbrot",
@@ -95,6 +96,9 @@ class Mapping:
     outputs: tuple[str, ...] = ("image",)
     #: fast enough (well under a second at 256 px) for the studio to re-render as a slider moves
     realtime: bool = False
+    #: the image input a webcam may stream into, frame by frame (the studio adds a live webcam panel);
+    #: empty: none. Only for mappings that paint a 256 px frame in well under a second.
+    webcam: str = ""
     #: False when a hand-written command runs it (``yingshe sample``), so no generic one is made
     cli: bool = True
     #: studio section (a key of SECTIONS); empty: worked out from the family, inputs and outputs

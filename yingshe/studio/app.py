@@ -155,6 +155,15 @@ class _Tab:
                                               elem_id=f"{name}-grid-y")
                         self.gyv = gr.Textbox(value="", label="Y values", elem_id=f"{name}-grid-yv")
                     self.grid_run = gr.Button("Run grid", elem_id=f"{name}-grid-run")
+                self.cam = self.cam_out = None
+                if mapping.webcam:  # frames stream in, each painted with the controls and inputs above
+                    with gr.Accordion("webcam: paint your camera live (where the browser allows it)", open=False):
+                        with gr.Row():
+                            self.cam = gr.Image(sources=["webcam"], streaming=True, type="pil", label="camera",
+                                                elem_id=f"{name}-webcam", height=260)
+                            self.cam_out = gr.Image(label="painted live (nothing is saved)", type="pil",
+                                                    format="jpeg", interactive=False,
+                                                    elem_id=f"{name}-webcam-out", height=260)
 
     @property
     def outputs(self) -> list:
@@ -339,6 +348,19 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                         return gr.update()
 
                 picker.input(pick, inputs=[picker], outputs=[t.inputs[iname]], concurrency_limit=None)
+
+            if t.cam is not None:
+                def cam_frame(data, t=t, name=name):
+                    try:
+                        return studio.webcam_frame(name, t.values(data), t.files(data), data[t.cam])
+                    except BadInput as e:
+                        gr.Warning(str(e))
+                        return gr.update()
+
+                # always_last: a slow machine drops frames instead of falling behind the camera
+                t.cam.stream(cam_frame, inputs=all_inputs | {t.cam}, outputs=[t.cam_out], stream_every=0.2,
+                             time_limit=900, concurrency_limit=1, concurrency_id="webcam",
+                             show_progress="hidden", trigger_mode="always_last")
 
             if t.grid_open:
                 def run_grid(data, request: gr.Request, progress=gr.Progress(), t=t, name=name):

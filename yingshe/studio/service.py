@@ -37,6 +37,8 @@ MAX_UPLOAD_PIXELS = 40_000_000
 #: Longest side of live (slider) renders; a coarse one comes first, so the page answers at once.
 LIVE_SIZE = 512
 LIVE_COARSE = 128
+#: longest side of a webcam frame as a streaming mapping paints it
+WEBCAM_SIZE = 320
 #: Gallery thumbnails (longest side) and page length.
 THUMB_SIZE = 192
 PAGE_SIZE = 48
@@ -82,6 +84,8 @@ class Studio:
         self.max_upload_bytes = max_upload_bytes
         self.max_upload_pixels = max_upload_pixels
         self.live_size = live_size
+        self.webcam_size = WEBCAM_SIZE
+        self._webcam_inputs: dict = {}
         self.threads = threads
         self.save_every = save_every
         self._jobs: dict[str, CallbackProgress] = {}
@@ -158,12 +162,13 @@ class Studio:
         return sources.load(kept, what="drawing")
 
     def load_inputs(self, mapping: registry.Mapping, files: dict[str, Any], size_hint: int | None = None, *,
-                    keep: bool = True) -> dict:
+                    keep: bool = True, given: dict | None = None) -> dict:
         """Uploads (and texts) per InputSpec → ``{name: [Source, ...]}``; missing required ones refused.
-        ``keep=False`` (live previews): drawings stay in memory, nothing is written."""
-        out: dict[str, list] = {}
+        ``keep=False`` (live previews): drawings stay in memory, nothing is written. ``given``: inputs
+        already loaded (a webcam frame), taken as they are."""
+        out: dict[str, list] = dict(given or {})
         for spec in mapping.inputs:
-            if spec.from_recipe:
+            if spec.from_recipe or spec.name in out:
                 continue
             got = files.get(spec.name)
             if got is None or got == "":
@@ -494,6 +499,30 @@ class Studio:
             yield small.resize((small.width * size // LIVE_COARSE, small.height * size // LIVE_COARSE),
                                Image.BILINEAR), False
         yield mapping.run(recipe, inputs, None, **options).image, True
+
+    def webcam_frame(self, mapping_name: str, values, files: dict | None, frame) -> Image.Image | None:
+        """One webcam frame painted by a mapping that declares ``webcam`` (nothing saved). The frame
+        is scaled so its longest side is at most ``webcam_size``; the other inputs (the style
+        paintings) are loaded once and kept while they stay the same."""
+        mapping = registry.get(mapping_name)
+        if not mapping.webcam:
+            raise BadInput(f"{mapping_name} does not take a webcam")
+        if frame is None:
+            return None
+        frame = frame.convert("RGB")
+        if max(frame.size) > self.webcam_size:
+            frame.thumbnail((self.webcam_size, self.webcam_size), Image.BILINEAR)
+        recipe = to_recipe(mapping.recipe, values)
+        if isinstance(getattr(recipe, "size", None), int):
+            recipe = recipe.replace(size=max(frame.size))
+        others = {k: v for k, v in (files or {}).items() if k != mapping.webcam}
+        key = (mapping_name, json.dumps(others, sort_keys=True, default=str))
+        cached = self._webcam_inputs.get(key)
+        if cached is None:
+            cached = self.load_inputs(mapping, others, keep=False, given={mapping.webcam: []})
+            self._webcam_inputs = {key: cached}  # one webcam at a time: keep only the newest
+        inputs = {**cached, mapping.webcam: [sources.from_image(frame, "<webcam>")]}
+        return mapping.run(recipe, inputs, None, **self._options(mapping, False)).image
 
     # ------------------------------------------------------------------ gallery
     def under_output(self, path: str | os.PathLike) -> bool:

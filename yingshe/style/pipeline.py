@@ -141,7 +141,7 @@ def run(recipe: StyleRecipe, inputs: dict, progress: Progress | None = None, *, 
     summary: dict = {"levels": [], "iterations": 0}
     interrupted = False
     progress.start(sum(level_its), desc=f"style {levels[-1]}px")
-    for size, its in zip(levels, level_its):
+    for li, (size, its) in enumerate(zip(levels, level_its)):
         content_img = resize_longest(content_src.image, size)
         hw = (content_img.height, content_img.width)
         content = _tensor(content_img, dev)
@@ -175,10 +175,19 @@ def run(recipe: StyleRecipe, inputs: dict, progress: Progress | None = None, *, 
         lr = recipe.lr if recipe.lr is not None else (1.0 if recipe.optimizer == "lbfgs" else 8.0 * pre.pixel_scale)
         if recipe.optimizer == "adam" and recipe.lr is not None:
             lr = recipe.lr * pre.pixel_scale
+        eta = _TimeLeft(levels[li:], level_its[li:])
+        # The loss is measured on the picture that will be saved: pixels kept inside [0, 1] at
+        # every evaluation. Unbounded, the optimiser pushes colours out of range and the clamped
+        # PNG scores ~3x worse than the loss it reports (bench/results/fast-style.md).
+        bounds = (pre(x.new_zeros(1, 3, 1, 1)), pre(x.new_ones(1, 3, 1, 1)))
+        # Coarse levels only set the layout: they stop at twice the final level's tolerance.
+        converge = recipe.converge * (2 if li < len(levels) - 1 else 1)
         result = minimise(x, objective, iterations=its, optimizer=recipe.optimizer, lr=lr,
-                          progress=progress, on_step=on_step)
+                          progress=progress, on_step=on_step, converge=converge, eta=eta, bounds=bounds)
+        if result.converged:  # the bar skips the iterations this level did not need
+            progress.update(its - len(result.losses))
         x_rgb = pre.inverse(result.best)
-        summary["levels"].append({"size": size, "iterations": len(result.losses),
+        summary["levels"].append({"size": size, "iterations": len(result.losses), "converged": result.converged,
                                   "loss": result.best_loss, "first_loss": result.losses[0] if result.losses else None})
         summary["iterations"] += len(result.losses)
         if result.interrupted:
@@ -196,6 +205,29 @@ def run(recipe: StyleRecipe, inputs: dict, progress: Progress | None = None, *, 
     return Artwork(mapping="style", recipe=recipe, image=_image(final), inputs=record_inputs,
                    weights={"vgg19": weights.record()}, device=str(dev), threads=n_threads,
                    seconds=time.perf_counter() - t0, summary=summary, interrupted=interrupted)
+
+
+class _TimeLeft:
+    """The progress bar's estimate of the time left, from the convergence rule's estimate of the
+    iterations left at this level, the seconds per iteration so far, and — for the finer levels
+    still to come — as many iterations as this level is heading for, each costing its share of
+    pixels more (a level's iteration count barely depends on its size: bench/RESULTS.md)."""
+
+    def __init__(self, sizes: list[int], caps: list[int]):
+        self.sizes, self.caps = sizes, caps
+        self.t0, self.n = time.perf_counter(), 0
+
+    def __call__(self, its_left: float | None) -> str | None:
+        self.n += 1
+        if its_left is None or self.n < 3:
+            return None
+        per_it = (time.perf_counter() - self.t0) / self.n
+        its_left = min(its_left, self.caps[0] - self.n)
+        total = self.n + its_left
+        secs = its_left * per_it
+        for size, cap in zip(self.sizes[1:], self.caps[1:]):
+            secs += min(cap, total) * per_it * (size / self.sizes[0]) ** 2
+        return f"~{secs:.0f}s" if secs < 120 else f"~{secs / 60:.0f}min"
 
 
 #: VGG19 pools four times before conv5_1: narrower images have no pixels left there.

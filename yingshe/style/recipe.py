@@ -22,8 +22,11 @@ class StyleRecipe(Recipe):
     sizes: tuple[int, ...] = param((), "coarse-to-fine sizes, e.g. 256,512,1024, each level starting from "
                                    "the last; empty = automatic (halving down to about 128 px)",
                                    min=16, max=8192, max_len=8)
-    iterations: int = param(250, "optimiser iterations (loss evaluations) at the final size; each coarser "
-                            "level gets half as many (they only set the layout)", min=1, max=100_000)
+    iterations: int = param(250, "most optimiser iterations (loss evaluations) at the final size, each coarser "
+                            "level half as many; a level stops sooner once it has converged (--converge)",
+                            min=1, max=100_000)
+    converge: float = param(0.1, "stop a level once its loss fell by less than this fraction over the last 10 "
+                            "iterations (coarser levels: twice this); 0 = always run --iterations", min=0.0, max=1.0)
     content_weight: float = param(1.0, "how strongly the content's layout is kept", min=0.0, max=1e9)
     style_weight: float = param(1000.0, "how strongly the style's textures are imposed", min=0.0, max=1e12)
     tv_weight: float = param(0.0, "total-variation smoothing (removes high-frequency noise)", min=0.0, max=1e9)
