@@ -14,6 +14,8 @@ TRAINERS = {
     "gan": ("yingshe.generative.trainer:GAN_COMMAND", "noise → image: a DCGAN-family GAN on a folder of images"),
     "vae": ("yingshe.generative.trainer:VAE_COMMAND", "image ↔ latent: a (β-)VAE on a folder of images"),
     "fast-style": ("yingshe.style.fast_train:FAST_STYLE_COMMAND", "photo → painting: a feed-forward style network (Johnson et al.) for one style"),
+    "poem": ("yingshe.sequence.train_poem:POEM_COMMAND", "text → text: a character Transformer on verse (tang, english, a file)"),
+    "melody": ("yingshe.sequence.melody_train:MELODY_COMMAND", "music → music: a Transformer on note events (music21:bach, music21:folk, MIDI)"),
     "diffusion": ("yingshe.diffusion.train:DIFFUSION_COMMAND", "text → image: our latent diffusion model (MiniLM text, diffusers UNet) on captioned pictures"),
     "clip": ("yingshe.diffusion.clip_train:CLIP_COMMAND", "image ↔ text: a small image tower against the frozen MiniLM text tower (LiT-style)"),
 }

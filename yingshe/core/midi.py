@@ -80,31 +80,100 @@ def midi_bytes(midi: Midi, record_json: str | None = None) -> bytes:
 
 #: the General MIDI soundfont that pretty_midi ships (TimGM6mb, GPL-2, 6 MB), through core.weights
 DEFAULT_SOUNDFONT = "gm-soundfont"
+#: seconds after the last note ends (release and reverb)
+TAIL = 1.5
+#: the rendered sound is scaled to this peak (-1 dBFS): FluidSynth's level depends on the polyphony
+PEAK = 0.891
+
+INSTALL_HINT = ("rendering sound from a score needs FluidSynth: pip install pyfluidsynth, and the library "
+                "(Debian/Ubuntu: apt-get install libfluidsynth3; macOS: brew install fluid-synth); "
+                "or save the score as .mid")
 
 
-def render(midi: Midi, *, rate: int = 44100, soundfont: str = DEFAULT_SOUNDFONT):
-    """(Audio, weights record of the soundfont): the score played by FluidSynth, deterministic
-    for the same score, soundfont and rate. A clear BadInput when FluidSynth is not installed
+def _fluidsynth():
+    try:
+        import fluidsynth  # pyfluidsynth; ImportError/OSError when libfluidsynth is absent
+    except (ImportError, OSError):
+        raise BadInput(INSTALL_HINT) from None
+    if not hasattr(fluidsynth, "Synth"):
+        raise BadInput(INSTALL_HINT + " (the 'fluidsynth' module found is not pyfluidsynth)")
+    return fluidsynth
+
+
+def have_fluidsynth() -> bool:
+    try:
+        _fluidsynth()
+        return True
+    except BadInput:
+        return False
+
+
+def render(score, *, rate: int = 44100, soundfont: str = DEFAULT_SOUNDFONT, tail: float = TAIL):
+    """(stereo Audio, weights record of the soundfont): a score (:class:`Midi` or a
+    pretty_midi.PrettyMIDI) played by FluidSynth. Length: the end of the last note plus ``tail``
+    seconds. Each track gets its own MIDI channel (drums on channel 10) with its program.
+
+    Deterministic: one fresh synthesizer per score, events fed at exact sample positions,
+    FluidSynth's float output (no dither noise), then one fixed gain to a -1 dBFS peak, so the
+    same score always gives the same samples. A clear BadInput when FluidSynth is not installed
     (the .mid output never needs it)."""
+    import ctypes
+
     import numpy as np
 
     from yingshe.core import weights
     from yingshe.core.media import Audio
 
+    fs_mod = _fluidsynth()
     sf = weights.resolve(soundfont, family_for_paths="soundfont")
-    try:
-        import fluidsynth  # noqa: F401  (pyfluidsynth; needs the libfluidsynth shared library)
-    except (ImportError, OSError):
-        raise BadInput("rendering sound from a score needs FluidSynth: pip install pyfluidsynth, and the library "
-                       "(Debian/Ubuntu: apt-get install libfluidsynth3; macOS: brew install fluid-synth); "
-                       "or save the score as .mid") from None
-    pm = midi.to_pretty_midi()
-    if not any(inst.notes for inst in pm.instruments):
+    pm = score.to_pretty_midi() if isinstance(score, Midi) else score
+    write_float = fs_mod.cfunc("fluid_synth_write_float", ctypes.c_int,
+                               ("synth", ctypes.c_void_p, 1), ("len", ctypes.c_int, 1),
+                               ("lout", ctypes.c_void_p, 1), ("loff", ctypes.c_int, 1), ("lincr", ctypes.c_int, 1),
+                               ("rout", ctypes.c_void_p, 1), ("roff", ctypes.c_int, 1), ("rincr", ctypes.c_int, 1))
+    # (time in samples, 0 = off / 1 = on, channel, pitch, velocity): note-offs sort before note-ons
+    events, programs, melodic = [], {}, 0
+    for ins in pm.instruments:
+        if ins.is_drum:
+            ch = 9
+        else:  # channels 0-8, 10-15 (9 is the drums'); more tracks than that share channel 15
+            ch = min(15, melodic if melodic < 9 else melodic + 1)
+            melodic += 1
+        programs[ch] = (ins.program, ins.is_drum)
+        for n in ins.notes:
+            events.append((int(round(n.start * rate)), 1, ch, n.pitch, n.velocity))
+            events.append((int(round(n.end * rate)), 0, ch, n.pitch, 0))
+    if not events:
         raise BadInput("the score has no notes to play")
-    samples = pm.fluidsynth(fs=int(rate), synthesizer=str(sf.path))
-    peak = float(np.abs(samples).max()) if samples.size else 0.0
+    events.sort()
+    total = events[-1][0] + int(round(tail * rate))
+    left = np.zeros(total, dtype=np.float32)
+    right = np.zeros(total, dtype=np.float32)
+    synth = fs_mod.Synth(samplerate=float(rate), gain=0.2)
+    try:
+        sfid = synth.sfload(str(sf.path))
+        if sfid == -1:
+            raise BadInput(f"FluidSynth could not load the soundfont {sf.path}")
+        for ch, (prog, drum) in sorted(programs.items()):
+            synth.program_select(ch, sfid, 128 if drum else 0, prog)
+
+        def play(a: int, b: int) -> None:  # synthesise samples [a, b)
+            if b > a:
+                write_float(synth.synth, b - a, left[a:].ctypes.data, 0, 1, right[a:].ctypes.data, 0, 1)
+
+        t = 0
+        for when, on, ch, pitch, vel in events:
+            play(t, when)
+            t = max(t, when)
+            if on:
+                synth.noteon(ch, pitch, vel)
+            else:
+                synth.noteoff(ch, pitch)
+        play(t, total)
+    finally:
+        synth.delete()
+    out = np.stack([left, right], axis=1)
+    peak = float(np.abs(out).max())
     if peak > 0:
-        samples = samples / peak * 0.89  # -1 dBFS: FluidSynth's level depends on the polyphony
-    tail = int(rate * 0.5)  # let the last notes ring for half a second, then stop
-    end = min(len(samples), int(round(pm.get_end_time() * rate)) + tail)
-    return Audio(samples[:end].astype(np.float32), int(rate)), sf.record()
+        out *= PEAK / peak
+    return Audio(out, int(rate)), sf.record()

@@ -37,6 +37,8 @@ MAPPING_MODULES = [
     "yingshe.algorithmic.harmonograph",
     "yingshe.generative.mapping",
     "yingshe.crossmodal.poem2paint",
+    "yingshe.sequence.melody",
+    "yingshe.sequence.poem",
     "yingshe.crossmodal.music2paint",
     "yingshe.crossmodal.paint2music",
     "yingshe.diffusion.mapping",

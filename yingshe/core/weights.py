@@ -96,14 +96,26 @@ ZOO.update({
 ZOO.update({
     "tang-poem": WeightsEntry(
         "tang-poem", "yingshe-lm",
-        "character Transformer (4 layers, 256 wide, fp16) trained on the regular-line poems of the 全唐诗 "
-        "in Simplified characters",
+        "character Transformer (4 layers, 192 wide, 2.9 M parameters, fp16) trained on the 5- and 7-character-line "
+        "poems of the 全唐诗 in Simplified characters",
         package=("yingshe", "sequence/zoo/tang-poem.safetensors")),
     "english-verse": WeightsEntry(
         "english-verse", "yingshe-lm",
-        "character Transformer (4 layers, 256 wide, fp16) trained on Shakespeare's sonnets and plays' verse, "
-        "Blake and Milton",
+        "character Transformer (4 layers, 192 wide, 1.8 M parameters, fp16) trained on Shakespeare's sonnets and "
+        "plays' verse, Blake and Milton",
         package=("yingshe", "sequence/zoo/english-verse.safetensors")),
+})
+# Music-event Transformers for `yingshe melody` (tokenizer inside each file; recipes beside them).
+ZOO.update({
+    "bach-chorale": WeightsEntry(
+        "bach-chorale", "yingshe-melody",
+        "music-event Transformer (4 layers, 128 wide, fp16) trained on music21's 371 Bach chorales in all twelve keys",
+        package=("yingshe", "sequence/zoo/bach-chorale.safetensors")),
+    "folk-melody": WeightsEntry(
+        "folk-melody", "yingshe-melody",
+        "music-event Transformer (4 layers, 128 wide, fp16) trained on the Essen folk songs in music21's corpus, "
+        "in all twelve keys",
+        package=("yingshe", "sequence/zoo/folk-melody.safetensors")),
 })
 # pix2pix generators for `yingshe translate` (recipes beside them).
 ZOO["edges2monet"] = WeightsEntry(

@@ -351,7 +351,6 @@ class Studio:
 
     def recreate(self, row_id: int, *, key: str = "default") -> Iterator[Update]:
         """Make a gallery artwork again from its record (inputs checked by sha256)."""
-        from yingshe.core.gallery import Gallery
         from yingshe.core.recreate import recreate
 
         try:
