@@ -14,15 +14,16 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @contextlib.contextmanager
-def running_studio(out: str, home: str):
-    """The studio's URL while it runs (stopped afterwards)."""
+def running_studio(out: str, home: str, *extra: str):
+    """The studio's URL while it runs (stopped afterwards). ``extra``: more `yingshe studio` options."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, YINGSHE_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "-m", "yingshe", "studio", "--port", str(port), "--output", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "yingshe", "studio", "--port", str(port), "--output", str(out),
+                             *extra],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -40,6 +41,7 @@ def running_studio(out: str, home: str):
 
 @contextlib.contextmanager
 def chromium_page(url: str, width: int = 1280, height: int = 1100):
+    """A Playwright page in Debian's headless Chromium (never `playwright install`) at ``url``."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

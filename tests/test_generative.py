@@ -233,7 +233,7 @@ def test_empty_or_unreadable_data_is_a_one_line_error(tmp_path):
     bad.mkdir()
     (bad / "a.png").write_bytes(b"not a png at all")
     (bad / "b.jpg").write_bytes(b"")
-    for folder, words in ((empty, "holds no images"), (bad, "could be read"), (tmp_path / "nope", "does not exist")):
+    for folder, words in ((empty, "holds no pictures"), (bad, "could be read"), (tmp_path / "nope", "does not exist")):
         p = run_cli("train", "gan", folder, "-o", tmp_path / "run", "-q")
         err = p.stderr.decode()
         assert p.returncode == 2 and err.count("\n") == 1 and words in err, err

@@ -18,6 +18,7 @@ TRAINERS = {
     "melody": ("yingshe.sequence.melody_train:MELODY_COMMAND", "music → music: a Transformer on note events (music21:bach, music21:folk, MIDI)"),
     "diffusion": ("yingshe.diffusion.train:DIFFUSION_COMMAND", "text → image: our latent diffusion model (MiniLM text, diffusers UNet) on captioned pictures"),
     "clip": ("yingshe.diffusion.clip_train:CLIP_COMMAND", "image ↔ text: a small image tower against the frozen MiniLM text tower (LiT-style)"),
+    "pix2pix": ("yingshe.translate.trainer:PIX2PIX_COMMAND", "picture → picture: pix2pix (edges, sketch, grey, blur or A|B pairs → pictures)"),
 }
 
 DESCRIPTION = """\

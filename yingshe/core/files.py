@@ -29,3 +29,21 @@ def check_file(path: str | os.PathLike, what: str, *, kind: str = "file") -> Pat
     if st.st_size == 0:
         raise BadInput(f"{name} is an empty file")
     return p
+
+
+def image_folder(root: str | os.PathLike, *, what: str = "data folder") -> tuple[Path, list[Path]]:
+    """(folder, its pictures): every image below ``root`` (any depth, sorted; hidden files and
+    folders skipped), for training data. A missing folder, a file, or a folder without pictures
+    is a one-line BadInput."""
+    from yingshe.core.images import IMAGE_EXTS
+
+    root = Path(root)
+    if not root.exists():
+        raise BadInput(f"{what} {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise BadInput(f"{what} {str(root)!r} is a file; give a folder of pictures")
+    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    if not paths:
+        raise BadInput(f"{what} {str(root)!r} holds no pictures (looked for {', '.join(sorted(IMAGE_EXTS))})")
+    return root, paths

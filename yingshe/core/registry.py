@@ -36,6 +36,7 @@ MAPPING_MODULES = [
     "yingshe.algorithmic.subdivision",
     "yingshe.algorithmic.harmonograph",
     "yingshe.generative.mapping",
+    "yingshe.translate.mapping",
     "yingshe.crossmodal.poem2paint",
     "yingshe.sequence.melody",
     "yingshe.sequence.poem",

@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from yingshe.core.errors import BadInput, YingsheError
-from yingshe.core.images import IMAGE_EXTS
+from yingshe.core.files import image_folder
 
 
 @dataclass
@@ -58,11 +58,6 @@ def centre_square(img: Image.Image, size: int) -> Image.Image:
     return img
 
 
-def find_images(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
-
-
 def _load_one(path: Path, size: int):
     from yingshe.core.images import open_image
 
@@ -74,14 +69,7 @@ def _load_one(path: Path, size: int):
 
 def load_folder(root: str | os.PathLike, size: int, *, workers: int = 4, labels: bool = True,
                 progress=None) -> ImageDataset:
-    root = Path(root)
-    if not root.exists():
-        raise BadInput(f"data folder {str(root)!r} does not exist")
-    if not root.is_dir():
-        raise BadInput(f"data {str(root)!r} is a file; give a folder of images")
-    paths = find_images(root)
-    if not paths:
-        raise BadInput(f"data folder {str(root)!r} holds no images (looked for {', '.join(sorted(IMAGE_EXTS))})")
+    root, paths = image_folder(root)
     classes: list[str] = []
     names = [p.relative_to(root).parts for p in paths]
     if labels and all(len(n) >= 2 for n in names):
