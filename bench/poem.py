@@ -71,7 +71,7 @@ def bench_bpc(lm, split) -> dict:
     S = T // 2
     single = np.array([len(t) == 1 for t in lm.tokenizer.tokens])
     t0 = time.perf_counter()
-    kn = KneserNey(5).fit(train_ids.numpy(), len(lm.tokenizer))
+    kn = KneserNey(5, len(lm.tokenizer)).fit([train_ids.numpy()])
     t_kn = time.perf_counter() - t0
     novel = novel_docs(train_docs, val_docs, lm.meta["language"])
     out = {"kn5_fit_seconds": t_kn, "val_docs": len(val_docs), "novel_val_docs": len(novel)}

@@ -296,3 +296,71 @@ def test_the_shipped_models_load_by_name_and_write():
     assert en.meta["language"] == "en" and len(en.meta["rhyme_words"]) > 1000
     out = write_english(en, "quatrain", scheme="AABB", candidates=2, generator=torch.Generator().manual_seed(0))
     assert check_english("\n".join(out["lines"]), "AABB")["rhyme"]
+
+
+# --------------------------------------------------------------------------- the n-gram peer of the benchmarks
+
+def _kneser_ney_by_definition(seqs, order, vocab, pad, context_ids):
+    """P(w | context) of interpolated modified Kneser–Ney written out with dicts (bench/kneser_ney.py's formula)."""
+    import collections
+
+    import numpy as np
+    from kneser_ney import _discounts
+
+    grams = {k: set() for k in range(1, order + 1)}
+    top = collections.Counter()
+    for s in seqs:
+        s = ([pad] * (order - 1) if pad is not None else []) + list(s)
+        for p in range(order if pad is not None else 1, len(s)):  # the first real token is never predicted
+            for k in range(1, order + 1):
+                if p - k + 1 >= 0:
+                    grams[k].add(tuple(s[p - k + 1:p + 1]))
+            if p - order + 1 >= 0:
+                top[tuple(s[p - order + 1:p + 1])] += 1
+    count = {order: dict(top)}
+    for k in range(1, order):
+        count[k] = dict(collections.Counter(g[1:] for g in grams[k + 1]))
+    D = {k: _discounts(np.array(list(c.values()))) for k, c in count.items()}
+    ctx = [pad] * (order - 1) + list(context_ids) if pad is not None else list(context_ids)
+    out = []
+    for w in range(vocab):
+        c1 = count[1].get((w,), 0)
+        total = sum(count[1].values())
+        gamma = sum(D[1][min(c, 3)] for c in count[1].values())
+        p = (max(c1 - D[1][min(c1, 3)], 0) + gamma / vocab) / total
+        for k in range(2, order + 1):
+            if len(ctx) < k - 1:
+                break
+            h = tuple(ctx[len(ctx) - k + 1:])
+            seen = [c for g, c in count[k].items() if g[:-1] == h]
+            if seen:
+                c = count[k].get(h + (w,), 0)
+                p = (max(c - D[k][min(c, 3)], 0) + sum(D[k][min(x, 3)] for x in seen) * p) / sum(seen)
+        out.append(p)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("pad", [None, 0])
+def test_the_benchmarks_kneser_ney_follows_its_formula(pad):
+    """bench/kneser_ney.py (the peer of bench/poem.py and bench/melody.py) against the formula
+    written out, on one random stream (poem's use) and padded sequences (melody's)."""
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from kneser_ney import KneserNey
+
+    rng = np.random.default_rng(0)
+    V = 7
+    p = rng.dirichlet(np.full(V, 0.5))
+    seqs = [rng.choice(V, 1500, p=p)] if pad is None else [rng.choice(V, int(n), p=p) for n in rng.integers(2, 40, 60)]
+    kn = KneserNey(4, V, pad=pad).fit(seqs)
+    val = rng.choice(V, 30, p=p)
+    lp = kn.log_probs(val)
+    for i in (1, 2, 3, 10, 29):
+        want = _kneser_ney_by_definition(seqs, 4, V, pad, val[:i])
+        assert abs(kn.check_normalised(list(val[:i])) - 1) < 1e-9 and abs(want.sum() - 1) < 1e-9
+        assert lp[i - 1] == pytest.approx(np.log(want[val[i]]), abs=1e-9)
+    assert kn.nll([val])[1] == 29

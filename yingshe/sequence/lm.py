@@ -3,6 +3,11 @@
 The JSON metadata of the file holds ``{"kind": ..., "gpt": GPTConfig, "tokenizer": {...},
 ...}``, so the file alone says how to rebuild the network and how to read and write its tokens.
 Weights may be stored in float16 (the shipped models); they are computed in float32 on the CPU.
+
+The poem models (:class:`LanguageModel`, a :class:`~yingshe.sequence.tokenizer.CharTokenizer`)
+and the melody models (:mod:`yingshe.sequence.melody_model`, a
+:class:`~yingshe.sequence.melody_tokens.MusicTokenizer`) are both written by :func:`save_lm`
+and read by :func:`gpt_from_tensors` and :func:`load_gpt`.
 """
 
 from __future__ import annotations
@@ -37,15 +42,16 @@ def save_lm(path: str | os.PathLike, model, tokenizer, meta: dict, *, dtype=None
     return save_tensors(path, state, full)
 
 
-def lm_from_tensors(tensors: dict, meta: dict, *, device="cpu", expect_kind: str | None = None) -> LanguageModel:
+def gpt_from_tensors(tensors: dict, meta: dict, tokenizer_class, *, device="cpu", expect_kind: str | None = None):
+    """(GPT in float32, in eval mode on ``device``; its tokenizer, ``tokenizer_class.from_meta``)
+    of a model file's tensors and metadata. Refuses a file of another kind than ``expect_kind``."""
     from yingshe.nets.transformer import GPT, GPTConfig
-    from yingshe.sequence.tokenizer import CharTokenizer
 
     if expect_kind and meta.get("kind") != expect_kind:
-        raise WeightsError(f"this model file holds a {meta.get('kind')!r} model, not a {expect_kind!r} model")
+        raise WeightsError(f"this model file holds a {meta.get('kind')!r} model, not a {expect_kind} model")
     if "gpt" not in meta or "tokenizer" not in meta:
         raise WeightsError("this model file lacks its Transformer config or tokenizer")
-    tok = CharTokenizer.from_meta(meta["tokenizer"])
+    tok = tokenizer_class.from_meta(meta["tokenizer"])
     try:
         cfg = GPTConfig.from_dict(meta["gpt"])
     except (TypeError, ValueError) as e:
@@ -53,19 +59,28 @@ def lm_from_tensors(tensors: dict, meta: dict, *, device="cpu", expect_kind: str
     if cfg.vocab_size != len(tok):
         raise WeightsError(f"the model's vocabulary ({cfg.vocab_size}) does not match its tokenizer ({len(tok)})")
     model = GPT(cfg)
+    # float16 on disk is computed in float32; GPT's load hook fills the tied lm_head.weight back in
     state = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
         raise WeightsError(f"the weights do not fit the model's config: {str(e).splitlines()[0]}") from None
     model.to(device).eval().requires_grad_(False)
+    return model, tok
+
+
+def lm_from_tensors(tensors: dict, meta: dict, *, device="cpu", expect_kind: str | None = None) -> LanguageModel:
+    from yingshe.sequence.tokenizer import CharTokenizer
+
+    model, tok = gpt_from_tensors(tensors, meta, CharTokenizer, device=device, expect_kind=expect_kind)
     return LanguageModel(model, tok, meta)
 
 
-def load_lm(spec: str, *, device="cpu", expect_kind: str | None = None) -> LanguageModel:
-    """A shipped model by name (``tang-poem``), a model file, or a training run folder."""
+def resolve_model(spec: str, family: str):
+    """The weights file of a shipped model name, a model file or a training run folder
+    (:class:`yingshe.core.weights.ResolvedWeights`, with its sha256); ``family`` names a file
+    given by path (``yingshe-lm``, ``yingshe-melody``)."""
     from yingshe.core import weights
-    from yingshe.core.checkpoint import load_tensors
 
     p = Path(spec).expanduser()
     if p.is_dir():
@@ -73,8 +88,21 @@ def load_lm(spec: str, *, device="cpu", expect_kind: str | None = None) -> Langu
         if not p.is_file():
             raise WeightsError(f"{spec!r} is a folder without model.safetensors (not a training run?)")
         spec = str(p)
-    resolved = weights.resolve(spec, family_for_paths="yingshe-lm")
+    return weights.resolve(spec, family_for_paths=family)
+
+
+def load_gpt(resolved, from_tensors):
+    """``from_tensors(tensors, meta)`` of a resolved model file (:func:`resolve_model`), with
+    its ``record`` (source, sha256 and the tokenizer's fingerprint) filled in."""
+    from yingshe.core.checkpoint import load_tensors
+
     tensors, meta = load_tensors(resolved.path)
-    lm = lm_from_tensors(tensors, meta, device=device, expect_kind=expect_kind)
-    lm.record = resolved.record() | {"tokenizer_sha256": lm.tokenizer.fingerprint()}
-    return lm
+    m = from_tensors(tensors, meta)
+    m.record = resolved.record() | {"tokenizer_sha256": m.tokenizer.fingerprint()}
+    return m
+
+
+def load_lm(spec: str, *, device="cpu", expect_kind: str | None = None) -> LanguageModel:
+    """A shipped model by name (``tang-poem``), a model file, or a training run folder."""
+    return load_gpt(resolve_model(spec, "yingshe-lm"),
+                    lambda tensors, meta: lm_from_tensors(tensors, meta, device=device, expect_kind=expect_kind))

@@ -112,18 +112,7 @@ def bach_chorales(progress=None) -> tuple[list[Piece], int]:
     from music21 import corpus
 
     it = corpus.chorales.Iterator(numberingSystem="riemenschneider", returnType="stream")
-    pieces, skipped = [], 0
-    if progress:
-        progress.start(371, "reading the Bach chorales")
-    for score in it:
-        p = chorale_piece(score)
-        if p is None or p.bars < 2:
-            skipped += 1
-        else:
-            pieces.append(p)
-        if progress:
-            progress.update(1)
-    return pieces, skipped
+    return _read_pieces(it, lambda score: [chorale_piece(score)], progress, 371, "reading the Bach chorales")
 
 
 def essen_files() -> list[str]:
@@ -139,18 +128,29 @@ def folk_songs(progress=None, files: list[str] | None = None) -> tuple[list[Piec
     need_music21()
     from music21 import converter
 
+    def tunes(f: str) -> list[Piece | None]:
+        opus = converter.parse(f, format="abc")
+        return [_melody_or_none(score) for score in (list(opus.scores) if hasattr(opus, "scores") else [opus])]
+
     files = files or essen_files()
+    return _read_pieces(files, tunes, progress, len(files), "reading the Essen folk songs")
+
+
+def _melody_or_none(score) -> Piece | None:
+    try:
+        return melody_piece(score)
+    except Exception:  # a tune music21 reads oddly is skipped, not fatal
+        return None
+
+
+def _read_pieces(items, read, progress, total: int, what: str) -> tuple[list[Piece], int]:
+    """(pieces, skipped) of every piece ``read(item)`` gives for each of ``items`` (``total`` of
+    them, counted by ``progress``); one unread (None) or shorter than two bars is skipped."""
     pieces, skipped = [], 0
     if progress:
-        progress.start(len(files), "reading the Essen folk songs")
-    for f in files:
-        opus = converter.parse(f, format="abc")
-        scores = list(opus.scores) if hasattr(opus, "scores") else [opus]
-        for score in scores:
-            try:
-                p = melody_piece(score)
-            except Exception:  # a tune music21 reads oddly is skipped, not fatal
-                p = None
+        progress.start(total, what)
+    for item in items:
+        for p in read(item):
             if p is None or p.bars < 2:
                 skipped += 1
             else:

@@ -1,6 +1,7 @@
 """A melody model on disk, and sampling a piece from it under the event grammar.
 
-One safetensors file holds the Transformer's weights (float16 in the shipped models, computed in
+One safetensors file (written and read by :mod:`yingshe.sequence.lm`, as the poem models are)
+holds the Transformer's weights (float16 in the shipped models, computed in
 float32) and, in its JSON metadata, ``{"kind": "melody", "style": "chorale" | "folk", "gpt":
 GPTConfig, "tokenizer": MusicTokenizer (vocabulary, voices, fingerprint), "train": ...}``.
 
@@ -16,8 +17,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from yingshe.core.errors import WeightsError
 
 KIND = "melody"
 STYLES = ("chorale", "folk")
@@ -36,76 +35,35 @@ class MelodyModel:
         return self.meta.get("style") or ("chorale" if self.tokenizer.voices == 4 else "folk")
 
 
-def model_state(model, dtype=None) -> dict:
-    """The GPT's tensors, the tied output matrix stored once (as the embedding)."""
-    state = {k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}
-    if dtype is not None:
-        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
-    return state
-
-
-def model_meta(model, tokenizer, style: str, extra: dict | None = None) -> dict:
-    return dict(extra or {}) | {"kind": KIND, "format": 1, "style": style, "gpt": model.config.to_dict(),
-                                "tokenizer": tokenizer.to_meta()}
-
-
 def save_model(path: str | os.PathLike, model, tokenizer, style: str, extra: dict | None = None, *,
                dtype=None) -> Path:
-    from yingshe.core.checkpoint import save_tensors
+    from yingshe.sequence.lm import save_lm
 
-    return save_tensors(path, model_state(model, dtype), model_meta(model, tokenizer, style, extra))
+    return save_lm(path, model, tokenizer, dict(extra or {}) | {"kind": KIND, "format": 1, "style": style},
+                   dtype=dtype)
 
 
 def model_from_tensors(tensors: dict, meta: dict, *, device="cpu") -> MelodyModel:
-    from yingshe.nets.transformer import GPT, GPTConfig
+    from yingshe.sequence.lm import gpt_from_tensors
     from yingshe.sequence.melody_tokens import MusicTokenizer
 
-    if meta.get("kind") != KIND:
-        raise WeightsError(f"this model file holds a {meta.get('kind')!r} model, not a melody model")
-    if "gpt" not in meta or "tokenizer" not in meta:
-        raise WeightsError("this melody model file lacks its Transformer config or tokenizer")
-    tok = MusicTokenizer.from_meta(meta["tokenizer"])
-    try:
-        cfg = GPTConfig.from_dict(meta["gpt"])
-    except (TypeError, ValueError) as e:
-        raise WeightsError(f"bad Transformer config in the model file: {e}") from None
-    if cfg.vocab_size != len(tok):
-        raise WeightsError(f"the model's vocabulary ({cfg.vocab_size}) does not match its tokenizer ({len(tok)})")
-    model = GPT(cfg)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
-    if "lm_head.weight" not in state and "transformer.wte.weight" in state:
-        state["lm_head.weight"] = state["transformer.wte.weight"]
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        raise WeightsError(f"the weights do not fit the model's config: {str(e).splitlines()[0]}") from None
-    model.to(device).eval().requires_grad_(False)
+    model, tok = gpt_from_tensors(tensors, meta, MusicTokenizer, device=device, expect_kind=KIND)
     return MelodyModel(model, tok, meta)
 
 
 def resolve(spec: str):
     """The weights file of a shipped model name, a model file or a run folder
     (:class:`yingshe.core.weights.ResolvedWeights`, with its sha256)."""
-    from yingshe.core import weights
+    from yingshe.sequence.lm import resolve_model
 
-    p = Path(spec).expanduser()
-    if p.is_dir():
-        p = p / "model.safetensors"
-        if not p.is_file():
-            raise WeightsError(f"{spec!r} is a folder without model.safetensors (not a training run?)")
-        spec = str(p)
-    return weights.resolve(spec, family_for_paths="yingshe-melody")
+    return resolve_model(spec, "yingshe-melody")
 
 
 def load_model(spec: str, *, device="cpu", resolved=None) -> MelodyModel:
     """A shipped model by name (``bach-chorale``, ``folk-melody``), a model file, or a run folder."""
-    from yingshe.core.checkpoint import load_tensors
+    from yingshe.sequence.lm import load_gpt
 
-    resolved = resolved or resolve(spec)
-    tensors, meta = load_tensors(resolved.path)
-    mm = model_from_tensors(tensors, meta, device=device)
-    mm.record = resolved.record() | {"tokenizer_sha256": mm.tokenizer.fingerprint()}
-    return mm
+    return load_gpt(resolved or resolve(spec), lambda tensors, meta: model_from_tensors(tensors, meta, device=device))
 
 
 # --------------------------------------------------------------------------- sampling

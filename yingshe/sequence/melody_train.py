@@ -21,29 +21,22 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from yingshe.core.errors import BadInput
-from yingshe.core.trainer import TrainCommand, TrainConfig, Trainer, option
+from yingshe.core.trainer import TrainCommand, option
+from yingshe.sequence.lm_train import LMTrainConfig, LMTrainer
 
-DEFAULT_STEPS = 4000
 TRANSPOSE = range(-5, 7)  # twelve keys
 
 
 @dataclass
-class MelodyTrainConfig(TrainConfig):
+class MelodyTrainConfig(LMTrainConfig):
     kind: ClassVar[str] = "melody"
     data_help: ClassVar[str] = "music21:bach, music21:folk, or a folder of MIDI files"
+    eval_option: ClassVar[str] = "eval_pieces"
 
     batch: int = option(16, "windows of --block-size tokens per step per process")
-    lr: float = option(1e-3, "peak learning rate (linear warm-up, then cosine decay to --min-lr)")
-    min_lr: float = option(1e-4, "learning rate at the end of the cosine decay")
-    warmup: int = option(200, "steps of linear learning-rate warm-up")
-    weight_decay: float = option(0.1, "AdamW weight decay (matrices only)")
-    beta2: float = option(0.99, "AdamW β2 (β1 is 0.9)")
-    grad_clip: float = option(1.0, "clip the gradient norm to this (0: off)")
-    n_layer: int = option(4, "Transformer blocks")
     n_head: int = option(6, "attention heads")
     n_embd: int = option(192, "width of the residual stream")
     block_size: int = option(256, "context length in tokens")
-    dropout: float = option(0.1, "dropout in training")
     voices: int = option(0, "voices of a MIDI folder: 4 (SATB) or 1 (a single line); 0: 4 for MIDI, "
                             "fixed for the music21 corpora")
     transpose: bool = option(True, "move every training window to a random key (all twelve)")
@@ -52,25 +45,12 @@ class MelodyTrainConfig(TrainConfig):
 
     def check(self) -> None:
         super().check()
-        for name in ("n_layer", "n_head", "n_embd", "block_size"):
-            if getattr(self, name) < 1:
-                raise BadInput(f"--{name.replace('_', '-')} must be at least 1")
         if self.block_size < 32:
             raise BadInput("--block-size must be at least 32 (a bar of four voices takes ~60 tokens)")
-        if self.n_embd % self.n_head:
-            raise BadInput(f"--n-embd ({self.n_embd}) must be divisible by --n-head ({self.n_head})")
-        if not 0 <= self.dropout < 1:
-            raise BadInput("--dropout must be in [0, 1)")
         if self.voices not in (0, 1, 4):
             raise BadInput("--voices must be 4, 1 or 0 (automatic)")
         if not 0 < self.val_fraction < 0.5:
             raise BadInput("--val-fraction must be between 0 and 0.5")
-        if self.warmup < 0 or self.eval_pieces < 0 or self.grad_clip < 0 or self.weight_decay < 0:
-            raise BadInput("--warmup, --eval-pieces, --grad-clip and --weight-decay must be 0 or more")
-        if not 0 < self.min_lr <= self.lr:
-            raise BadInput("--min-lr must be positive and at most --lr")
-        if not 0 < self.beta2 < 1:
-            raise BadInput("--beta2 must be between 0 and 1")
 
 
 # --------------------------------------------------------------------------- data
@@ -226,58 +206,22 @@ def prepare(cfg: MelodyTrainConfig, progress=None):
     return tok, train_data, val_data, style, extra
 
 
-class MelodyTrainer(Trainer):
+class MelodyTrainer(LMTrainer):
     label = "melody"
+    default_steps = 4000
+    samples_per_run = 4
+    sample_every_max = 1000
 
-    def setup(self) -> None:
-        import numpy as np
-
-        from yingshe.nets.transformer import GPT, GPTConfig
-
-        cfg = self.cfg
-        self.tok, self.train_data, self.val_data, self.style, self.extra = prepare(cfg)
-        self.gpt_cfg = GPTConfig(vocab_size=len(self.tok), block_size=cfg.block_size, n_layer=cfg.n_layer,
-                                 n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout, bias=False)
-        self.model = GPT(self.gpt_cfg).to(self.device)
-        self.opt = self.model.configure_optimizers(cfg.weight_decay, cfg.lr, (0.9, cfg.beta2), self.device.type)
-        self.nets = {"gpt": self.model}
-        self.opts = {"opt": self.opt}
-        self.total_steps = cfg.max_steps or DEFAULT_STEPS
-        cfg.eval_every = cfg.eval_every or max(1, min(250, self.total_steps // 10))
-        cfg.sample_every = cfg.sample_every or max(1, min(1000, self.total_steps // 4))
-        self.tokens_per_step = cfg.batch * cfg.block_size
-        self._np = np
-
-    def after_resume(self) -> None:
-        self.model_train = self.ddp(self.model)
-
-    def lr_at(self, step: int) -> float:
-        cfg = self.cfg
-        if step < cfg.warmup:
-            return cfg.lr * (step + 1) / (cfg.warmup + 1)
-        t = (step - cfg.warmup) / max(1, self.total_steps - cfg.warmup)
-        return cfg.min_lr + 0.5 * (1 + math.cos(math.pi * min(1.0, t))) * (cfg.lr - cfg.min_lr)
+    def load_data(self) -> None:
+        self.tok, self.train_data, self.val_data, self.style, self.extra = prepare(self.cfg)
 
     def batch(self, step: int):
         """This step's windows: a generator seeded by (seed, step, rank), so resume repeats them."""
-        rng = self._np.random.default_rng([self.cfg.seed, step, self.rank])
+        import numpy as np
+
+        rng = np.random.default_rng([self.cfg.seed, step, self.rank])
         x, y = self.train_data.batch(rng, self.cfg.batch, self.cfg.block_size, self.cfg.transpose)
         return x.to(self.device), y.to(self.device)
-
-    def train_step(self, step: int) -> dict:
-        import torch
-
-        lr = self.lr_at(step)
-        for g in self.opt.param_groups:
-            g["lr"] = lr
-        x, y = self.batch(step)
-        _, loss = self.model_train(x, y)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.opt.step()
-        return {"loss": loss.detach(), "lr": lr}
 
     def evaluate(self) -> dict:
         seqs = self.val_data.seqs[: self.cfg.eval_pieces or None]
@@ -304,20 +248,6 @@ class MelodyTrainer(Trainer):
         if self.writer:
             self.writer.add_text("sample", self.tok.describe(ids[:200]), self.step)
         return None
-
-    def model_tensors(self) -> dict:
-        from yingshe.sequence.melody_model import model_state
-
-        return model_state(self.model)
-
-    def model_meta(self) -> dict:
-        from yingshe.sequence.melody_model import model_meta
-
-        return model_meta(self.model, self.tok, self.style, self.extra) | {
-            "step": self.step, "train": self.cfg.to_dict(), "model": self.gpt_cfg.to_dict(), "best": dict(self.best)}
-
-    def config_info(self) -> dict:
-        return {"vocab_size": len(self.tok), "parameters": self.model.num_params()} | self.extra
 
 
 DESCRIPTION = __doc__.split("\n", 1)[1].strip() + """

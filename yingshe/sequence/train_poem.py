@@ -13,33 +13,23 @@ for English, the rhyme vocabulary), so ``yingshe poem --model RUN`` needs nothin
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 from yingshe.core.errors import BadInput
-from yingshe.core.trainer import TrainCommand, TrainConfig, Trainer, option
-
-DEFAULT_STEPS = 6000
+from yingshe.core.trainer import TrainCommand, option
+from yingshe.sequence.lm_train import LMTrainConfig, LMTrainer
 
 
 @dataclass
-class PoemTrainConfig(TrainConfig):
+class PoemTrainConfig(LMTrainConfig):
     kind: ClassVar[str] = "poem"
     data_help: ClassVar[str] = "tang, english, or a .txt/.json(.gz) file of poems"
+    eval_option: ClassVar[str] = "eval_tokens"
 
-    batch: int = option(32, "windows of --block-size tokens per step per process")
-    lr: float = option(1e-3, "peak learning rate (linear warm-up, then cosine decay to --min-lr)")
-    min_lr: float = option(1e-4, "learning rate at the end of the cosine decay")
-    warmup: int = option(200, "steps of linear learning-rate warm-up")
-    weight_decay: float = option(0.1, "AdamW weight decay (matrices only)")
-    beta2: float = option(0.99, "AdamW β2 (β1 is 0.9)")
-    grad_clip: float = option(1.0, "clip the gradient norm to this (0: off)")
-    n_layer: int = option(4, "Transformer blocks")
-    n_head: int = option(4, "attention heads")
-    n_embd: int = option(256, "width of the residual stream")
     block_size: int = option(128, "context length in tokens (characters)")
-    dropout: float = option(0.1, "dropout in training")
     min_count: int = option(2, "keep characters seen at least this often (others become <unk>)")
     val_fraction: float = option(0.02, "share of the documents held out for validation")
     eval_tokens: int = option(32768, "validation tokens read at each evaluation (0: all)", changeable=True)
@@ -48,21 +38,10 @@ class PoemTrainConfig(TrainConfig):
 
     def check(self) -> None:
         super().check()
-        for name in ("n_layer", "n_head", "n_embd", "block_size", "min_count"):
-            if getattr(self, name) < 1:
-                raise BadInput(f"--{name.replace('_', '-')} must be at least 1")
-        if self.n_embd % self.n_head:
-            raise BadInput(f"--n-embd ({self.n_embd}) must be divisible by --n-head ({self.n_head})")
-        if not 0 <= self.dropout < 1:
-            raise BadInput("--dropout must be in [0, 1)")
+        if self.min_count < 1:
+            raise BadInput("--min-count must be at least 1")
         if not 0 < self.val_fraction < 0.5:
             raise BadInput("--val-fraction must be between 0 and 0.5")
-        if self.warmup < 0 or self.eval_tokens < 0 or self.grad_clip < 0 or self.weight_decay < 0:
-            raise BadInput("--warmup, --eval-tokens, --grad-clip and --weight-decay must be 0 or more")
-        if not 0 < self.min_lr <= self.lr:
-            raise BadInput("--min-lr must be positive and at most --lr")
-        if not 0 < self.beta2 < 1:
-            raise BadInput("--beta2 must be between 0 and 1")
 
 
 def encode_docs(tok, docs) -> "object":
@@ -97,45 +76,24 @@ def prepare(cfg: PoemTrainConfig):
     return corpus, tok, train_ids, val_ids, extra
 
 
-class PoemTrainer(Trainer):
+class PoemTrainer(LMTrainer):
     label = "poem"
+    default_steps = 6000
+    samples_per_run = 5
+    sample_every_max = 500
 
-    def setup(self) -> None:
+    def load_data(self) -> None:
         import torch
-
-        from yingshe.nets.transformer import GPT, GPTConfig
 
         cfg = self.cfg
         self.corpus, self.tok, self.train_ids, self.val_ids, self.extra = prepare(cfg)
-        self.gpt_cfg = GPTConfig(vocab_size=len(self.tok), block_size=cfg.block_size, n_layer=cfg.n_layer,
-                                 n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout, bias=False)
-        self.model = GPT(self.gpt_cfg).to(self.device)
-        self.opt = self.model.configure_optimizers(cfg.weight_decay, cfg.lr, (0.9, cfg.beta2), self.device.type)
-        self.nets = {"gpt": self.model}
-        self.opts = {"opt": self.opt}
-        self.total_steps = cfg.max_steps or DEFAULT_STEPS
-        # the trainer's defaults for "0": evaluate (and keep the best model) and sample regularly
-        cfg.eval_every = cfg.eval_every or max(1, min(250, self.total_steps // 10))
-        cfg.sample_every = cfg.sample_every or max(1, min(500, self.total_steps // 5))
-        self.tokens_per_step = cfg.batch * cfg.block_size
         prec = cfg.precision if cfg.precision != "auto" else ("bf16" if self.device.type == "cuda" else "fp32")
-        self.autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if prec == "bf16"
-                         else _Null())
+        if prec == "bf16":
+            self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16)
         self.train_ids = self.train_ids.to(self.device)
         self.offsets = torch.arange(cfg.block_size + 1, device=self.device)
 
-    def after_resume(self) -> None:
-        self.model_train = self.ddp(self.model)
-
-    # ------------------------------------------------------------------ one step
-    def lr_at(self, step: int) -> float:
-        cfg = self.cfg
-        if step < cfg.warmup:
-            return cfg.lr * (step + 1) / (cfg.warmup + 1)
-        t = (step - cfg.warmup) / max(1, self.total_steps - cfg.warmup)
-        return cfg.min_lr + 0.5 * (1 + math.cos(math.pi * min(1.0, t))) * (cfg.lr - cfg.min_lr)
-
-    def batch(self):
+    def batch(self, step: int):
         """Random windows (B, T+1) of the train stream; the base seeds the RNG at every step."""
         import torch
 
@@ -143,22 +101,6 @@ class PoemTrainer(Trainer):
         ix = torch.randint(n, (self.cfg.batch,)).to(self.device)
         w = self.train_ids[ix[:, None] + self.offsets]  # (B, T+1)
         return w[:, :-1], w[:, 1:]
-
-    def train_step(self, step: int) -> dict:
-        import torch
-
-        lr = self.lr_at(step)
-        for g in self.opt.param_groups:
-            g["lr"] = lr
-        x, y = self.batch()
-        with self.autocast:
-            _, loss = self.model_train(x, y)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.opt.step()
-        return {"loss": loss.detach(), "lr": lr}
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self) -> dict:
@@ -181,18 +123,8 @@ class PoemTrainer(Trainer):
             self.writer.add_text("sample", text.replace("\n", "  \n"), self.step)
         return None
 
-    # ------------------------------------------------------------------ files
-    def model_tensors(self) -> dict:
-        return dict(self.model.state_dict())
-
-    def model_meta(self) -> dict:
-        return {"format": 1, "kind": "poem", "step": self.step, "train": self.cfg.to_dict(),
-                "model": self.gpt_cfg.to_dict(), "gpt": self.gpt_cfg.to_dict(),
-                "tokenizer": self.tok.to_meta(), "best": dict(self.best)} | self.extra
-
     def config_info(self) -> dict:
-        return {"vocab_size": len(self.tok), "parameters": self.model.num_params()} | {
-            k: v for k, v in self.extra.items() if k != "rhyme_words"}
+        return {k: v for k, v in super().config_info().items() if k != "rhyme_words"}
 
 
 def evaluate_loss(model, ids, block_size: int, batch: int, device, *, max_tokens: int = 0, stride: int = 0,
@@ -223,7 +155,7 @@ def evaluate_loss(model, ids, block_size: int, batch: int, device, *, max_tokens
             w = ids[chunk[:, None] + torch.arange(T + 1, device=device)]  # (b, T+1)
             x, y = w[:, :-1], w[:, 1:].clone()
             y[chunk > 0, : T - S] = -1  # scored already by the window before
-            with autocast or _Null():
+            with autocast or contextlib.nullcontext():
                 logits, _ = model(x)
             loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1),
                                                      ignore_index=-1, reduction="sum")
@@ -231,14 +163,6 @@ def evaluate_loss(model, ids, block_size: int, batch: int, device, *, max_tokens
             count += int((y >= 0).sum())
     model.train(was)
     return total / max(1, count)
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
 
 
 DESCRIPTION = __doc__.split("\n", 1)[1].strip() + """
