@@ -5,7 +5,7 @@ melody_tokens.py for the token scheme) writes the piece one event at a time. Con
 decoding (melody_tokens.Grammar) guarantees a well-formed piece of exactly ``bars`` bars in the
 chosen key and metre, with every note inside its voice's range (SATB: S C4–G5, A G3–D5, T C3–G4,
 B E2–C4; a folk line G3–C6), unless ``chromatic`` is on inside the key's scale, and (chorales,
-``no_parallels``) without parallel perfect fifths or octaves between any two voices; with
+``avoid_parallels``) without parallel perfect fifths or octaves between any two voices; with
 ``cadence`` it closes on a held tonic chord (a folk tune on its tonic).
 
 - ``style``: ``chorale`` (four voices in Bach's manner: the shipped ``bach-chorale`` model, trained
@@ -61,7 +61,7 @@ class MelodyRecipe(Recipe):
                                "probability", min=0.05, max=1.0)
     chromatic: bool = param(False, "allow notes outside the key's scale (passing chromatic notes, secondary "
                                    "dominants); off: every note is in the key")
-    no_parallels: bool = param(True, "chorales: no parallel perfect fifths or octaves between two voices (the "
+    avoid_parallels: bool = param(True, "chorales: no parallel perfect fifths or octaves between two voices (the "
                                      "textbook rule of four-part writing)")
     cadence: bool = param(True, "end on the tonic: the last bar is one chord (one note) held to the end, the bass "
                                 "(the tune) on the tonic")
@@ -143,7 +143,7 @@ def compose(recipe: MelodyRecipe, mm, start: bytes | None = None, *, start_name:
         prompt = tok.encode(piece.truncated(keep), total_bars=recipe.bars, eos=False)
         key, meters = piece.key, (piece.meter,)
     cons = Constraints(bars=recipe.bars, key=key, in_key=not recipe.chromatic, ranges=ranges, meters=meters,
-                       no_parallels=recipe.no_parallels, cadence=recipe.cadence)
+                       no_parallels=recipe.avoid_parallels, cadence=recipe.cadence)
     grammar = Grammar(tok, cons)
     if progress is not None:
         progress.start(recipe.bars, f"writing a {mm.style}")

@@ -55,7 +55,8 @@ class PoemRecipe(Recipe):
                                   min=0.0, max=20.0, advanced=True)
     real_words: bool = param(True, "English: every word is one the model's dictionary knows (CMUdict words of its "
                                    "corpus), spelled right")
-    render: bool = param(False, "also typeset the poem as a picture (vertical columns for Chinese)")
+    render: bool = param(False, "also typeset the poem as a picture (vertical columns for Chinese): save it with "
+                         "-o NAME.png")
     model: str = param("auto", "tang-poem, english-verse, a run folder or a model file (auto: by the form's "
                                "language)", advanced=True)
 
