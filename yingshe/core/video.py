@@ -112,23 +112,45 @@ def gif_bytes(frames: Sequence[Image.Image], fps: float, comment: bytes | None =
     return buf.getvalue()
 
 
+#: container → (video codec and its options, audio codec and its options). Both encoders run
+#: single-threaded with ffmpeg's bitexact flags, so the same frames and sound give the same bytes.
+CODECS = {
+    "mp4": (["-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"], ["-c:a", "aac", "-b:a", "192k"]),
+    # VP9 in constant quality (-b:v 0), one pass; Opus, the web's sound codec (48 kHz inside)
+    "webm": (["-c:v", "libvpx-vp9", "-crf", "31", "-b:v", "0", "-row-mt", "0", "-deadline", "good",
+              "-cpu-used", "4", "-pix_fmt", "yuv420p"], ["-c:a", "libopus", "-b:a", "160k"]),
+}
+
+
 def mp4_bytes(frames: Sequence[Image.Image], fps: float, audio: Audio | None = None, *, progress=None) -> bytes:
     """H.264 (+ AAC when there is sound) in MP4. The sound is cut or padded with silence to the
     frames' duration, so the two never differ by more than a sample."""
+    return video_bytes(frames, fps, audio, container="mp4", progress=progress)
+
+
+def webm_bytes(frames: Sequence[Image.Image], fps: float, audio: Audio | None = None, *, progress=None) -> bytes:
+    """VP9 (+ Opus when there is sound) in WebM, for browsers and the web; otherwise as MP4."""
+    return video_bytes(frames, fps, audio, container="webm", progress=progress)
+
+
+def video_bytes(frames: Sequence[Image.Image], fps: float, audio: Audio | None = None, *, container: str = "mp4",
+                progress=None) -> bytes:
+    """Frames (+ sound) encoded by imageio-ffmpeg's ffmpeg into ``container`` (a key of CODECS)."""
     from yingshe.core import ffmpeg
 
-    ffmpeg.exe("MP4")
+    ffmpeg.exe(container.upper())
     import imageio_ffmpeg
 
     if len(frames) == 0:
         raise ValueError("a video needs at least one frame")
+    vcodec, acodec = CODECS[container]
     it = iter(frames)
     first = next(it).convert("RGB")
     w, h = first.size
-    w2, h2 = w + (w % 2), h + (h % 2)  # H.264 wants even sizes
-    bitexact = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-threads", "1"]
-    with tempfile.TemporaryDirectory(prefix="yingshe-mp4-") as tmp:
-        out = os.path.join(tmp, "out.mp4")
+    w2, h2 = w + (w % 2), h + (h % 2)  # yuv420p wants even sizes
+    params = [*vcodec[2:], "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-threads", "1"]
+    with tempfile.TemporaryDirectory(prefix="yingshe-video-") as tmp:
+        out = os.path.join(tmp, "out." + container)
         kw = {}
         if audio is not None:
             n = int(round(len(frames) / fps * audio.rate))
@@ -137,11 +159,13 @@ def mp4_bytes(frames: Sequence[Image.Image], fps: float, audio: Audio | None = N
 
             with open(wav, "wb") as f:
                 f.write(wav_bytes(audio.fit(n)))
-            kw = dict(audio_path=wav, audio_codec="aac")
-            bitexact += ["-flags:a", "+bitexact", "-b:a", "192k"]
+            kw = dict(audio_path=wav, audio_codec=acodec[1])
+            params += ["-flags:a", "+bitexact", *acodec[2:]]
+        pix_fmt = params[params.index("-pix_fmt") + 1]
+        del params[params.index("-pix_fmt"):params.index("-pix_fmt") + 2]
         writer = imageio_ffmpeg.write_frames(
-            out, (w2, h2), fps=fps, codec="libx264", pix_fmt_out="yuv420p", quality=None, bitrate=None,
-            macro_block_size=1, ffmpeg_log_level="error", output_params=["-crf", "18", *bitexact], **kw)
+            out, (w2, h2), fps=fps, codec=vcodec[1], pix_fmt_out=pix_fmt, quality=None, bitrate=None,
+            macro_block_size=1, ffmpeg_log_level="error", output_params=params, **kw)
         writer.send(None)
 
         def send(img: Image.Image) -> None:

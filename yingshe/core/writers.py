@@ -10,6 +10,7 @@ extension  output    the record
 .svg       vector    ``<metadata id="yingshe">`` (CDATA)
 .gif       video     comment extension (frames only; no sound)
 .mp4       video     sidecar (H.264 + AAC with the sound)
+.webm      video     sidecar (VP9 + Opus with the sound)
 .wav       audio     sidecar
 .flac      audio     Vorbis comment ``YINGSHE``
 .mid       midi      text meta-event ``yingshe:{...}``
@@ -110,11 +111,14 @@ def _gif(art: "Artwork", rec: str) -> bytes:
     return gif_bytes(video.frames, video.fps, rec.encode("utf-8"))
 
 
-def _mp4(art: "Artwork", rec: str) -> bytes:
-    from yingshe.core.video import mp4_bytes
+def _video(container: str):
+    def write(art: "Artwork", rec: str) -> bytes:
+        from yingshe.core.video import video_bytes
 
-    video = art.output("video")
-    return mp4_bytes(video.frames, video.fps, video.audio)
+        video = art.output("video")
+        return video_bytes(video.frames, video.fps, video.audio, container=container)
+
+    return write
 
 
 def _wav(art: "Artwork", rec: str) -> bytes:
@@ -157,7 +161,8 @@ WRITERS: dict[str, Writer] = {w.ext: w for w in [
     Writer(".bmp", "image", False, _pil("BMP"), "BMP picture"),
     Writer(".svg", "vector", True, _svg, "SVG drawing"),
     Writer(".gif", "video", True, _gif, "GIF animation"),
-    Writer(".mp4", "video", False, _mp4, "MP4 video (with its sound)"),
+    Writer(".mp4", "video", False, _video("mp4"), "MP4 video (with its sound)"),
+    Writer(".webm", "video", False, _video("webm"), "WebM video (VP9, with its sound in Opus)"),
     Writer(".wav", "audio", False, _wav, "WAV sound"),
     Writer(".flac", "audio", True, _flac, "FLAC sound"),
     Writer(".mid", "midi", True, _mid, "MIDI score"),
