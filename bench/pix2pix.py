@@ -108,50 +108,10 @@ def quality(model_spec: str, data_dir: Path, sheet: Path) -> dict:
 
 
 def drawn_sketches(size: int = 256) -> list[tuple[str, Image.Image]]:
-    """A few line drawings like a person makes on the canvas (3 px black pen on white)."""
-    from PIL import ImageDraw
+    """The built-in line drawings (yingshe.samples: sketch:NAME), like a person makes on the canvas."""
+    from yingshe import samples
 
-    out = []
-    w = 3
-
-    def canvas():
-        img = Image.new("RGB", (size, size), "white")
-        return img, ImageDraw.Draw(img)
-
-    s = size / 256
-    img, d = canvas()  # a river with a bridge and trees
-    d.line([(0, 150 * s), (256 * s, 140 * s)], fill="black", width=w)
-    for x in (40, 110, 180):
-        d.arc([x * s, 110 * s, (x + 70) * s, 190 * s], 180, 360, fill="black", width=w)
-    for x in (20, 220):
-        d.line([(x * s, 150 * s), (x * s, 60 * s)], fill="black", width=w)
-        d.ellipse([(x - 25) * s, 20 * s, (x + 25) * s, 80 * s], outline="black", width=w)
-    out.append(("bridge", img))
-    img, d = canvas()  # haystacks in a field under a sun
-    d.line([(0, 120 * s), (256 * s, 115 * s)], fill="black", width=w)
-    for x, h in ((50, 70), (150, 55)):
-        d.polygon([(x * s, 200 * s), ((x + 35) * s, (200 - h - 40) * s), ((x + 70) * s, 200 * s)], outline="black",
-                  width=w)
-    d.ellipse([190 * s, 30 * s, 230 * s, 70 * s], outline="black", width=w)
-    out.append(("haystacks", img))
-    img, d = canvas()  # poplars by the water
-    d.line([(0, 190 * s), (256 * s, 190 * s)], fill="black", width=w)
-    for i, x in enumerate(range(30, 240, 40)):
-        d.line([(x * s, 190 * s), (x * s, (40 + 10 * i) * s)], fill="black", width=w)
-        d.ellipse([(x - 14) * s, (30 + 10 * i) * s, (x + 14) * s, (110 + 10 * i) * s], outline="black", width=w)
-    for y in (210, 230):
-        d.line([(20 * s, y * s), (120 * s, y * s)], fill="black", width=w)
-    out.append(("poplars", img))
-    img, d = canvas()  # a boat on the sea, cliffs
-    d.line([(0, 130 * s), (256 * s, 130 * s)], fill="black", width=w)
-    d.polygon([(170 * s, 130 * s), (200 * s, 40 * s), (256 * s, 30 * s), (256 * s, 130 * s)], outline="black",
-              width=w)
-    d.polygon([(50 * s, 170 * s), (130 * s, 170 * s), (115 * s, 185 * s), (65 * s, 185 * s)], outline="black",
-              width=w)
-    d.line([(90 * s, 170 * s), (90 * s, 100 * s)], fill="black", width=w)
-    d.polygon([(92 * s, 105 * s), (92 * s, 165 * s), (125 * s, 165 * s)], outline="black", width=w)
-    out.append(("boat", img))
-    return out
+    return [(name, samples.sketch(name, size)) for name in samples.SKETCHES]
 
 
 def sketches(model_spec: str, sheet: Path) -> dict:

@@ -323,3 +323,18 @@ def test_studio_sketch_canvas_translates_live_and_keeps_the_drawing(tmp_path, mo
     assert recreate(record).image.tobytes() == done.artwork.image.tobytes()
     with pytest.raises(BadInput, match="translate needs"):
         studio.load_inputs(registry.get("translate"), {"image": None})
+
+
+def test_builtin_drawings_are_line_drawings_and_unknown_ones_are_refused():
+    import numpy as np
+
+    from yingshe.core import sources
+    from yingshe.core.errors import BadInput
+
+    src = sources.load("sketch:poplars", what="drawing")
+    a = np.asarray(src.image.convert("L"))
+    assert src.image.size == (256, 256) and src.record["source"] == "sketch:poplars"
+    ink = (a < 128).mean()
+    assert 0.01 < ink < 0.2 and set(np.unique(a[a >= 128])) <= set(range(128, 256))  # black pen on white
+    with pytest.raises(BadInput, match="known: bridge"):
+        sources.load("sketch:unicorn", what="drawing")

@@ -18,7 +18,7 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import InputSpec, Mapping, get, register
+from yingshe.core.registry import Example, InputSpec, Mapping, get, register
 
 MAX_CELLS = 64
 
@@ -163,4 +163,6 @@ MAPPING = register(Mapping(
     section="nothing",
     rank=90,
     dynamic_inputs=_inputs_of,
+    examples=(Example("Julia sets: the constant's real part × the colour density (an X/Y plot)",
+                      {"target": "julia", "x": "c_re=-0.8,-0.7,-0.4", "y": "density=1,2", "cell": 160}),),
 ))

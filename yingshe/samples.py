@@ -4,6 +4,8 @@
   astronaut, coffee, chelsea (a cat), rocket, hubble (deep field), camera (greyscale), brick.
 - ``sound:NAME``: sounds made here, deterministically: ``clicks`` (a 120 bpm click track over a
   drone, 8 s), ``chimes`` (a pentatonic melody of bell tones, 8 s).
+- ``sketch:NAME``: line drawings made here, like those drawn on the studio's canvas: bridge,
+  haystacks, poplars, boat.
 - ``poem:NAME``: classic poems (public domain): jingyesi 静夜思, jiangxue 江雪, chunxiao 春晓,
   dengguanquelou 登鹳雀楼, and tyger (Blake), sonnet18 (Shakespeare).
 
@@ -33,6 +35,7 @@ POEMS = {
 }
 
 SOUNDS = ("clicks", "chimes")
+SKETCHES = ("bridge", "haystacks", "poplars", "boat")
 RATE = 22050
 
 
@@ -82,6 +85,62 @@ def poem(name: str, size_hint: int | None = None) -> str:
     return POEMS[key]
 
 
+def sketch(name: str, size_hint: int | None = None):
+    """A line drawing (3 px black pen on white, 256 px or ``size_hint``), like one made on the
+    studio's canvas: bridge (a river, a bridge, trees), haystacks, poplars (by the water), boat."""
+    key = name.strip()
+    if key not in SKETCHES:
+        raise BadInput(f"sketch:{key}: no such built-in drawing (known: {', '.join(SKETCHES)})")
+    return dict(_drawings(int(size_hint or 256)))[key]
+
+
+def _drawings(size: int):
+    from PIL import Image, ImageDraw
+
+    out = []
+    w = 3
+
+    def canvas():
+        img = Image.new("RGB", (size, size), "white")
+        return img, ImageDraw.Draw(img)
+
+    s = size / 256
+    img, d = canvas()  # a river with a bridge and trees
+    d.line([(0, 150 * s), (256 * s, 140 * s)], fill="black", width=w)
+    for x in (40, 110, 180):
+        d.arc([x * s, 110 * s, (x + 70) * s, 190 * s], 180, 360, fill="black", width=w)
+    for x in (20, 220):
+        d.line([(x * s, 150 * s), (x * s, 60 * s)], fill="black", width=w)
+        d.ellipse([(x - 25) * s, 20 * s, (x + 25) * s, 80 * s], outline="black", width=w)
+    out.append(("bridge", img))
+    img, d = canvas()  # haystacks in a field under a sun
+    d.line([(0, 120 * s), (256 * s, 115 * s)], fill="black", width=w)
+    for x, h in ((50, 70), (150, 55)):
+        d.polygon([(x * s, 200 * s), ((x + 35) * s, (200 - h - 40) * s), ((x + 70) * s, 200 * s)], outline="black",
+                  width=w)
+    d.ellipse([190 * s, 30 * s, 230 * s, 70 * s], outline="black", width=w)
+    out.append(("haystacks", img))
+    img, d = canvas()  # poplars by the water
+    d.line([(0, 190 * s), (256 * s, 190 * s)], fill="black", width=w)
+    for i, x in enumerate(range(30, 240, 40)):
+        d.line([(x * s, 190 * s), (x * s, (40 + 10 * i) * s)], fill="black", width=w)
+        d.ellipse([(x - 14) * s, (30 + 10 * i) * s, (x + 14) * s, (110 + 10 * i) * s], outline="black", width=w)
+    for y in (210, 230):
+        d.line([(20 * s, y * s), (120 * s, y * s)], fill="black", width=w)
+    out.append(("poplars", img))
+    img, d = canvas()  # a boat on the sea, cliffs
+    d.line([(0, 130 * s), (256 * s, 130 * s)], fill="black", width=w)
+    d.polygon([(170 * s, 130 * s), (200 * s, 40 * s), (256 * s, 30 * s), (256 * s, 130 * s)], outline="black",
+              width=w)
+    d.polygon([(50 * s, 170 * s), (130 * s, 170 * s), (115 * s, 185 * s), (65 * s, 185 * s)], outline="black",
+              width=w)
+    d.line([(90 * s, 170 * s), (90 * s, 100 * s)], fill="black", width=w)
+    d.polygon([(92 * s, 105 * s), (92 * s, 165 * s), (125 * s, 165 * s)], outline="black", width=w)
+    out.append(("boat", img))
+    return out
+
+
 register_scheme("photo", photo, "image")
 register_scheme("sound", sound, "audio")
 register_scheme("poem", poem, "text")
+register_scheme("sketch", sketch, "image")

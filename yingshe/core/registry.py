@@ -67,7 +67,7 @@ class Example:
     """A ready-made recipe with built-in inputs: what the studio's home page shows and runs.
 
     ``inputs`` maps input names to sources that need nothing of the user's: ``photo:NAME`` (the
-    photos that ship with scikit-image), ``builtin:NAME`` styles, ``sound:NAME``, ``poem:NAME``
+    photos that ship with scikit-image), ``builtin:NAME`` styles, ``sound:NAME``, ``poem:NAME``, ``sketch:NAME``
     (:mod:`yingshe.samples`), or ``yingshe:MAPPING?...`` specs.
     """
 

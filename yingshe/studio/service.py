@@ -203,6 +203,7 @@ class Studio:
         out: list[tuple[str, str]] = []
         if "image" in kinds:
             out += [(f"photo: {n}", f"photo:{n}") for n in samples.PHOTOS]
+            out += [(f"drawing: {n}", f"sketch:{n}") for n in samples.SKETCHES]
             try:
                 from yingshe.style import builtin
 

@@ -84,10 +84,10 @@ MAPPING = register(Mapping(
     webcam="content",  # one pass of the network per frame: the studio streams a webcam through it
     rank=1,  # a first picture in seconds, beside the Gatys flagship
     examples=(
-        Example("The astronaut after The Scream, in one pass", {"size": 512},
-                {"content": "photo:astronaut", "style": ("builtin:the-scream",)}),
-        Example("Coffee as Composition VII", {"size": 512},
-                {"content": "photo:coffee", "style": ("builtin:composition-vii",)}),
+        Example("Coffee after The Scream, in one pass", {"size": 512},
+                {"content": "photo:coffee", "style": ("builtin:the-scream",)}),
+        Example("The rocket as Composition VII", {"size": 512},
+                {"content": "photo:rocket", "style": ("builtin:composition-vii",)}),
         Example("Half Hokusai, half the cat", {"size": 512, "strength": 0.5},
                 {"content": "photo:chelsea", "style": ("builtin:great-wave",)}),
     ),

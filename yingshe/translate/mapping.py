@@ -19,7 +19,7 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import InputSpec, Mapping, register
+from yingshe.core.registry import Example, InputSpec, Mapping, register
 
 PREPARE = ("auto", "on", "off")
 
@@ -89,4 +89,7 @@ MAPPING = register(Mapping(
                                         "--prepare)", sketch=True),),
     outputs=("image",),
     realtime=True,
+    examples=(Example("Poplars by the water, drawn, then painted like Monet", {"size": 256},
+                      {"image": "sketch:poplars"}),
+              Example("Haystacks under the sun", {"size": 256}, {"image": "sketch:haystacks"})),
 ))
