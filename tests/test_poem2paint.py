@@ -178,7 +178,6 @@ def test_no_cjk_font_is_one_clear_line(monkeypatch):
     (["12345 !!!"], "no Chinese characters or English words"),
     (["안녕하세요"], "no Chinese characters or English words"),
     ([""], "empty"),
-    (["月", "--via", "diffuse"], "not available yet"),
     (["月", "--seal", "一二三四五"], "1 to 4 characters"),
 ])
 def test_bad_poems_exit_2_with_one_line(args, needle, tmp_path, capsys):
@@ -208,3 +207,19 @@ def test_cli_then_recreate_gives_identical_bytes(tmp_path, capsys):
     assert Image.open(out).size == (48, 96)
     assert main(["recreate", str(out), "-o", str(again), "--no-gallery"]) == 0
     assert out.read_bytes() == again.read_bytes()
+
+
+def test_via_diffuse_paints_the_imagery_with_the_text_to_image_mapping(tmp_path):
+    """--via diffuse: the poem's imagery becomes the prompt of the diffuse mapping (recorded), the
+    picture is resized to the painting's size and the poem written on it."""
+    from yingshe.core.records import read_record
+    from conftest import run_cli
+
+    out = tmp_path / "moon.png"
+    r = run_cli("poem2paint", "床前明月光，疑是地上霜。举头望明月，低头思故乡。", "--via", "diffuse", "--size", "128",
+                "--aspect", "square", "-o", out, "--quiet", "--no-gallery")
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    rec = read_record(out)
+    via = rec["summary"]["via"]
+    assert via["mapping"] == "diffuse" and "moon" in via["prompt"] and "yingshe-emoji-64" in rec["weights"].values().__str__()
+    assert Image.open(out).size == (128, 128)

