@@ -5,8 +5,8 @@
 Makes N small real artworks' rows (each a 256 px PNG under the output folder, all in the
 gallery database), then times the studio's handler for the first page (the SQL page + count +
 one thumbnail per row): cold (no thumbnails cached yet) and warm. With --browser, also the page
-round trip in Debian's Chromium: from pressing "refresh" to every thumbnail of the first page
-drawn. Target: ≤ 300 ms.
+round trip in Debian's Chromium: from clicking the gallery tab on a freshly loaded page to every
+thumbnail of the first page drawn. Target: ≤ 300 ms.
 """
 
 from __future__ import annotations
@@ -69,16 +69,18 @@ def time_handler(studio, repeat: int) -> tuple[float, float]:
 def time_browser(out: Path, home: Path, repeat: int) -> float:
     from _studio import chromium_page, running_studio
 
+    done = ("Array.from(document.querySelectorAll('#gallery-grid img'))"
+            ".filter(i => i.complete && i.naturalWidth > 0).length >= 48")
     with running_studio(out, home) as url, chromium_page(url, 1400, 1000) as page:
-        page.get_by_role("tab", name="gallery", exact=True).click()
-        page.wait_for_function("document.querySelectorAll('#gallery-grid img').length >= 48", timeout=120_000)
+        page.get_by_role("tab", name="gallery", exact=True).click()  # a first visit fills the thumbnail cache
+        page.wait_for_function(done, timeout=120_000)
         times = []
-        for _ in range(repeat):
-            page.evaluate("document.querySelectorAll('#gallery-grid img').forEach(i => i.remove())")
+        for _ in range(repeat):  # a fresh page each time (Gradio does not redraw an unchanged gallery)
+            page.reload()
+            page.wait_for_selector("#tabs")
             t = time.perf_counter()
-            page.click("#gallery-refresh")
-            page.wait_for_function("Array.from(document.querySelectorAll('#gallery-grid img'))"
-                                   ".filter(i => i.complete && i.naturalWidth > 0).length >= 48", timeout=60_000)
+            page.get_by_role("tab", name="gallery", exact=True).click()
+            page.wait_for_function(done, timeout=60_000)
             times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -102,7 +104,7 @@ def main() -> None:
         print(f"first page (48 thumbnails) handler: cold {cold * 1000:.0f} ms, warm {warm * 1000:.0f} ms")
         if a.browser:
             rt = time_browser(out, home, a.repeat)
-            print(f"first page in Chromium, refresh → 48 thumbnails drawn: {rt * 1000:.0f} ms")
+            print(f"first page in Chromium, gallery tab clicked → 48 thumbnails drawn: {rt * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

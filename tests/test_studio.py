@@ -167,6 +167,8 @@ def test_latent_explorer_when_available():
     b = np.asarray(ex.render(name, 0, [3, 0, 0]))
     assert a.shape[0] == 256 and a.shape == b.shape and not np.array_equal(a, b)
     assert np.array_equal(a, np.asarray(ex.render(name, 0, [0, 0, 0])))
+    for other in ex.names():  # every model offered is a GAN or VAE (the zoo holds other kinds too)
+        assert np.asarray(ex.render(other, 0, [0, 0, 0])).shape[0] == 256
 
 
 def test_cli_studio_help_and_bad_options():

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from yingshe.generative.sample import LoadedModel, decode as _decode, load_model
+from yingshe.generative.sample import LATENT_FAMILIES, LoadedModel, decode as _decode, load_model
 
 
 class LatentModel:
@@ -107,4 +107,4 @@ def available() -> list[str]:
     """Names of the GAN/VAE models shipped with yingshe."""
     from yingshe.core import weights
 
-    return sorted(k for k, e in weights.ZOO.items() if e.family.startswith("yingshe-"))
+    return sorted(k for k, e in weights.ZOO.items() if e.family in LATENT_FAMILIES)

@@ -18,6 +18,9 @@ from PIL import Image
 from yingshe.core.errors import BadInput, WeightsError
 from yingshe.core.checkpoint import load_tensors
 from yingshe.generative.gan import GANConfig, Generator
+
+#: the weights families `yingshe sample` and the latent explorer load (the zoo holds other kinds too)
+LATENT_FAMILIES = ("yingshe-gan", "yingshe-vae")
 from yingshe.generative.vae import VAE, VAEConfig
 
 
@@ -69,10 +72,10 @@ def model_path(spec: str) -> tuple[Path, str]:
     if p.is_file() or sources.redirected(str(p.resolve())):
         return sources.readable_path(str(p.resolve()), "model")
     name = weights.ALIASES.get(spec, spec)
-    if name in weights.ZOO and weights.ZOO[name].family in ("yingshe-gan", "yingshe-vae"):
+    if name in weights.ZOO and weights.ZOO[name].family in LATENT_FAMILIES:
         r = weights.resolve(name)
         return r.path, name
-    shipped = ", ".join(sorted(k for k, e in weights.ZOO.items() if e.family.startswith("yingshe-")))
+    shipped = ", ".join(sorted(k for k, e in weights.ZOO.items() if e.family in LATENT_FAMILIES))
     raise BadInput(f"model {spec!r}: no such run folder or file, and not a shipped model ({shipped or 'none'})")
 
 
