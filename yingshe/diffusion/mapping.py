@@ -29,7 +29,7 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import InputSpec, Mapping, register
+from yingshe.core.registry import Example, InputSpec, Mapping, register
 
 SCHEDULER_NAMES = ("dpm++", "dpm++-karras", "ddim", "euler", "euler-a", "heun", "lms", "pndm", "unipc", "ddpm")
 STYLE_HELP = "none, emoji, icon, watercolor, ink, oil, pixel-art, sketch, photo, cinematic, or a template with {prompt}"
@@ -381,5 +381,7 @@ MAPPING = register(Mapping(
     outputs=("image",),
     section="words",
     rank=5,
-    # home-page examples ("a slice of pizza", "a blue heart") come once yingshe-emoji-64 ships
+    # our small CPU-trained model: shapes follow the prompt, colours do not yet (see its recipe)
+    examples=(Example("A smiling face, by our small emoji model", {"seed": 1}, {"prompt": "a smiling face"}),
+              Example("A heart, four seeds", {"seed": 2, "batch": 4}, {"prompt": "a blue heart"})),
 ))
