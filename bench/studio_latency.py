@@ -64,7 +64,7 @@ def server_side(repeats: int) -> None:
 def round_trip(repeats: int) -> None:
     from _studio import chromium_page, running_studio
 
-    with running_studio(tempfile.mkdtemp(), tempfile.mkdtemp()) as url, chromium_page(url) as page:
+    with running_studio(tempfile.mkdtemp(), tempfile.mkdtemp()) as url, chromium_page(url, 1280, 1600) as page:
         cases = [("Algorithmic", "mandelbrot", "#mandelbrot-offset", "#mandelbrot-output img"),
                  ("Algorithmic", "julia", "#julia-offset", "#julia-output img"),
                  ("Algorithmic", "flowfield", "#flowfield-turbulence", "#flowfield-output img"),
@@ -75,6 +75,7 @@ def round_trip(repeats: int) -> None:
             if not page.locator(f"[role=tab]:has-text('{tab}')").count():
                 continue
             page.get_by_role("tab", name=tab, exact=True).click()
+            page.locator(f"{slider} input[type=range]").scroll_into_view_if_needed()
             box = page.locator(f"{slider} input[type=range]").bounding_box()
             times = []
             for i in range(repeats + 1):
