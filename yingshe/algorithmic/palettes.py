@@ -13,6 +13,8 @@ Every generator's ``palette`` field takes a *palette spec*:
 
 from __future__ import annotations
 
+import functools
+
 from pathlib import Path
 
 import numpy as np
@@ -224,15 +226,20 @@ _SWATCHES = {"🟥": (221, 46, 68), "🟧": (244, 144, 12), "🟨": (253, 203, 8
              "🟦": (85, 172, 238), "🟪": (170, 142, 214), "🟫": (193, 105, 79), "⬛": (40, 40, 40), "⬜": (230, 231, 232)}
 
 
+_SWATCH_KEYS = tuple(_SWATCHES)
+_SWATCH_RGB = np.array([_SWATCHES[k] for k in _SWATCH_KEYS], np.float64)  # (9, 3)
+
+
 def swatch(name: str) -> str:
     """A palette's colours as coloured squares (the nearest of nine), e.g. 'ember ⬛🟫🟥🟧🟨'."""
     out = []
     for c in palette(name):
         rgb = np.asarray(c, np.float64) * (255.0 if np.max(c) <= 1.0 else 1.0)
-        out.append(min(_SWATCHES, key=lambda k: float(np.sum((np.asarray(_SWATCHES[k]) - rgb) ** 2))))
+        out.append(_SWATCH_KEYS[int(np.argmin(((_SWATCH_RGB - rgb) ** 2).sum(1)))])
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1)
 def suggestions() -> tuple:
     """(label, value) pairs for a palette dropdown: each name with its colours."""
     return tuple((f"{name} {swatch(name)}", name) for name in sorted(PALETTES))
