@@ -133,7 +133,7 @@ def test_bad_content_files(style_png, tmp_path, kind):
 def test_ctrl_c_keeps_best_so_far(content_png, style_png, tmp_path):
     out = tmp_path / "int.png"
     p = subprocess.Popen([sys.executable, "-m", "yingshe", "style", str(content_png), "--style", str(style_png),
-                          "-o", str(out), "--size", "64", "--iterations", "100000", "--threads", "1",
+                          "-o", str(out), "--size", "64", "--iterations", "100000", "--converge", "0", "--threads", "1",
                           "--save-every", "2"], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
                          env=dict(os.environ, PYTHONFAULTHANDLER="1"))
     try:

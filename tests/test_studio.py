@@ -115,7 +115,7 @@ def test_bad_values_and_uploads_are_errors_not_crashes(tmp_path):
 
 def test_stop_ends_a_style_job_cleanly_with_best_so_far(tmp_path, content_png, style_png):
     studio = Studio(tmp_path / "out", threads=1, save_every=2)
-    values = {"size": 32, "iterations": 3000}
+    values = {"size": 32, "iterations": 3000, "converge": 0.0}  # runs until stopped
     seen = []
     stopper = None
     for u in studio.run("style", values, {"content": str(content_png), "style": [str(style_png)]}, key="k"):

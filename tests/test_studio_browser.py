@@ -185,6 +185,7 @@ def test_studio_in_a_real_browser(studio, browser, tmp_path):
     _shot(page, "05-style-result")
 
     _set(page, "style-iterations", 5000)
+    _set(page, "style-converge", 0)  # run until stopped (the default ends a level once it has converged)
     page.click("#style-run")
     _wait_text(page, "style-status", "step", timeout=120_000)
     page.click("#style-stop")
