@@ -381,7 +381,8 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                     try:
                         for img, final in studio.live_renders(name, t.values(data), t.files(data)):
                             note = "press Run to save at full size" if final else "refining…"
-                            yield img, f"live preview {img.width}x{img.height} · {note}"
+                            # a preview goes out as JPEG: 1 ms to encode where PNG takes ~45 ms at 512 px
+                            yield studio.preview_file(img), f"live preview {img.width}x{img.height} · {note}"
                     except BadInput as e:
                         yield gr.update(), f"⚠️ {e}"
 

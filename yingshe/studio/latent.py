@@ -80,6 +80,7 @@ class _Tab:
         import gradio as gr
 
         self.explorer = explorer
+        self.studio = studio
         names = explorer.names()
         gr.Markdown("**latent explorer** — move along the main directions of a trained GAN/VAE's latent "
                     "space (GANSpace principal directions); the picture follows each slider as you release it.")
@@ -116,7 +117,8 @@ class _Tab:
                 img = self.explorer.render(name, int(seed or 0), coords, cls)
             except Exception as e:  # a broken model file must not take the studio down
                 return gr.update(), f"⚠️ {type(e).__name__}: {e}"
-            return img, f"{name} · seed {int(seed or 0)} · " + ", ".join(f"{c:+.2f}" for c in coords)
+            out = self.studio.preview_file(img) if self.studio is not None else img  # JPEG: fast to send
+            return out, f"{name} · seed {int(seed or 0)} · " + ", ".join(f"{c:+.2f}" for c in coords)
 
         kw = dict(fn=render, inputs=ins, outputs=[self.image, self.status], trigger_mode="always_last",
                   show_progress="hidden", concurrency_limit=2, concurrency_id="live")

@@ -14,6 +14,7 @@ import json
 import os
 import queue
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -477,6 +478,16 @@ class Studio:
         if isinstance(size, int) and size > self.live_size:
             recipe = recipe.replace(size=self.live_size)
         return mapping, recipe
+
+    def preview_file(self, img: Image.Image) -> str:
+        """A live preview as a JPEG file in the temporary folder (what the page shows while a
+        control moves; nothing is kept: each file replaces the one before it, per thread)."""
+        folder = Path(tempfile.gettempdir()) / "yingshe-previews"
+        folder.mkdir(exist_ok=True)
+        n = self._preview_counter = (getattr(self, "_preview_counter", 0) + 1) % 64
+        path = folder / f"{os.getpid()}-{n}.jpg"
+        img.convert("RGB").save(path, "JPEG", quality=92)
+        return str(path)
 
     def live_render(self, mapping_name: str, values) -> Image.Image:
         """A quick render at ``live_size`` for a realtime mapping (nothing saved)."""
