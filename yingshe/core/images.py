@@ -112,6 +112,18 @@ def resize_longest(img: Image.Image, longest: int) -> Image.Image:
     return img.resize(size, Image.LANCZOS if s < 1 else Image.BICUBIC)
 
 
+def centre_square(img: Image.Image, size: int) -> Image.Image:
+    """The largest centred square of ``img`` at ``size`` px (Lanczos down, bicubic up): how
+    training data is cut to shape."""
+    w, h = img.size
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    img = img.crop((left, top, left + s, top + s))
+    if s != size:
+        img = img.resize((size, size), Image.LANCZOS if s > size else Image.BICUBIC)
+    return img
+
+
 def to_array01(img: Image.Image) -> np.ndarray:
     """(H, W, 3) float32 in [0, 1]."""
     return np.asarray(img, dtype=np.float32) / 255.0

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from yingshe.core.errors import BadInput, YingsheError
 from yingshe.core.files import image_folder
+from yingshe.core.images import centre_square
 
 
 @dataclass
@@ -46,16 +46,6 @@ class ImageDataset:
             flip = flip.to(x.device)
             x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)  # no host sync, unlike x[flip]
         return x, self.labels[idx]
-
-
-def centre_square(img: Image.Image, size: int) -> Image.Image:
-    w, h = img.size
-    s = min(w, h)
-    left, top = (w - s) // 2, (h - s) // 2
-    img = img.crop((left, top, left + s, top + s))
-    if s != size:
-        img = img.resize((size, size), Image.LANCZOS if s > size else Image.BICUBIC)
-    return img
 
 
 def _load_one(path: Path, size: int):

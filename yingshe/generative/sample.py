@@ -185,7 +185,7 @@ def walk(keys: torch.Tensor, steps: int, loop: bool = False, spherical: bool = T
 
 def image_tensor(img: Image.Image, size: int) -> torch.Tensor:
     """An RGB image → (1, 3, size, size) in [-1, 1] (centre square crop)."""
-    from yingshe.generative.data import centre_square
+    from yingshe.core.images import centre_square
 
     a = np.asarray(centre_square(img, size), dtype=np.float32) / 127.5 - 1.0
     return torch.from_numpy(a).permute(2, 0, 1).unsqueeze(0)

@@ -27,6 +27,7 @@ from PIL import Image
 
 from yingshe.core.errors import BadInput, YingsheError
 from yingshe.core.files import image_folder
+from yingshe.core.images import centre_square
 from yingshe.translate import pairs as P
 
 
@@ -69,13 +70,7 @@ def held_out(names: list[str], fraction: float) -> set[str]:
 
 
 def _square(img: Image.Image, side: int) -> np.ndarray:
-    w, h = img.size
-    s = min(w, h)
-    left, top = (w - s) // 2, (h - s) // 2
-    img = img.crop((left, top, left + s, top + s))
-    if s != side:
-        img = img.resize((side, side), Image.LANCZOS if s > side else Image.BICUBIC)
-    return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    return np.asarray(centre_square(img, side).convert("RGB"), dtype=np.uint8)
 
 
 def _read(path: Path, pairs: str, direction: str, side: int, min_side: int):
