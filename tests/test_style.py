@@ -134,3 +134,27 @@ def test_style_scale_and_layers(content_png, style_png):
 def test_generated_style_source(content_png):
     art = stylize(content_png, "art:flowfield?seed=3&particles=300&steps=20", **TINY)
     assert art.inputs["style"][0]["source"] == "art:flowfield?seed=3&particles=300&steps=20&size=48"
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_ctrl_c_stops_the_optimiser_even_when_its_exception_was_swallowed(optimizer):
+    """Ctrl-C on the command line also sets a flag every progress sees, so a KeyboardInterrupt
+    eaten inside a C extension (seen under load in CI) still ends the run with the best so far."""
+    from yingshe.core import progress as P
+    from yingshe.style.optimize import minimise
+
+    calls = []
+
+    def loss_fn(v):
+        calls.append(1)
+        if len(calls) == 3:
+            P.CTRL_C.set()  # as the Ctrl-C handler does, the exception itself lost
+        return ((v - 1) ** 2).sum(), {}
+
+    try:
+        r = minimise(torch.zeros(4), loss_fn, iterations=50, optimizer=optimizer, lr=0.1,
+                     progress=P.Progress())
+        assert CallbackProgress().stopped()
+    finally:
+        P.CTRL_C.clear()
+    assert r.interrupted and len(r.losses) == 3 and not CallbackProgress().stopped()

@@ -100,6 +100,9 @@ def _run_mapping(args) -> int:
 
 
 def _call(args) -> int:
+    from yingshe.core.progress import catch_ctrl_c
+
+    catch_ctrl_c()
     try:
         return int(args.func(args) or 0)
     except YingsheError as e:

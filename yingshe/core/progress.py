@@ -6,8 +6,27 @@ between steps, so the studio's Stop button and Ctrl-C both end a job cleanly.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from typing import Any, Callable
+
+#: set by Ctrl-C in a command-line run (see :func:`catch_ctrl_c`). Ctrl-C also raises
+#: KeyboardInterrupt as usual; the flag is what still stops a job when a C extension that was
+#: running (torch, numpy, PIL) swallowed that exception: every ``stopped()`` sees it.
+CTRL_C = threading.Event()
+
+
+def _on_ctrl_c(signum, frame):
+    CTRL_C.set()
+    raise KeyboardInterrupt
+
+
+def catch_ctrl_c() -> None:
+    """For the command line: clear the flag and route Ctrl-C through it (main thread only)."""
+    CTRL_C.clear()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_ctrl_c)
 
 
 class Progress:
@@ -23,7 +42,7 @@ class Progress:
         pass
 
     def stopped(self) -> bool:
-        return False
+        return CTRL_C.is_set()
 
     def close(self) -> None:
         pass
@@ -83,7 +102,7 @@ class CallbackProgress(Progress):
         self._stop = True
 
     def stopped(self) -> bool:
-        return self._stop
+        return self._stop or CTRL_C.is_set()
 
 
 def _fmt(v: Any) -> str:
