@@ -112,13 +112,13 @@ def gif_bytes(frames: Sequence[Image.Image], fps: float, comment: bytes | None =
     return buf.getvalue()
 
 
-#: container → (video codec and its options, audio codec and its options). Both encoders run
+#: container → (video codec, its options, audio codec, its options). Both encoders run
 #: single-threaded with ffmpeg's bitexact flags, so the same frames and sound give the same bytes.
 CODECS = {
-    "mp4": (["-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"], ["-c:a", "aac", "-b:a", "192k"]),
+    "mp4": ("libx264", ["-crf", "18"], "aac", ["-b:a", "192k"]),
     # VP9 in constant quality (-b:v 0), one pass; Opus, the web's sound codec (48 kHz inside)
-    "webm": (["-c:v", "libvpx-vp9", "-crf", "31", "-b:v", "0", "-row-mt", "0", "-deadline", "good",
-              "-cpu-used", "4", "-pix_fmt", "yuv420p"], ["-c:a", "libopus", "-b:a", "160k"]),
+    "webm": ("libvpx-vp9", ["-crf", "31", "-b:v", "0", "-row-mt", "0", "-deadline", "good", "-cpu-used", "4"],
+             "libopus", ["-b:a", "160k"]),
 }
 
 
@@ -143,12 +143,12 @@ def video_bytes(frames: Sequence[Image.Image], fps: float, audio: Audio | None =
 
     if len(frames) == 0:
         raise ValueError("a video needs at least one frame")
-    vcodec, acodec = CODECS[container]
+    vcodec, vopts, acodec, aopts = CODECS[container]
     it = iter(frames)
     first = next(it).convert("RGB")
     w, h = first.size
     w2, h2 = w + (w % 2), h + (h % 2)  # yuv420p wants even sizes
-    params = [*vcodec[2:], "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-threads", "1"]
+    params = [*vopts, "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-threads", "1"]
     with tempfile.TemporaryDirectory(prefix="yingshe-video-") as tmp:
         out = os.path.join(tmp, "out." + container)
         kw = {}
@@ -159,12 +159,10 @@ def video_bytes(frames: Sequence[Image.Image], fps: float, audio: Audio | None =
 
             with open(wav, "wb") as f:
                 f.write(wav_bytes(audio.fit(n)))
-            kw = dict(audio_path=wav, audio_codec=acodec[1])
-            params += ["-flags:a", "+bitexact", *acodec[2:]]
-        pix_fmt = params[params.index("-pix_fmt") + 1]
-        del params[params.index("-pix_fmt"):params.index("-pix_fmt") + 2]
+            kw = dict(audio_path=wav, audio_codec=acodec)
+            params += ["-flags:a", "+bitexact", *aopts]
         writer = imageio_ffmpeg.write_frames(
-            out, (w2, h2), fps=fps, codec=vcodec[1], pix_fmt_out=pix_fmt, quality=None, bitrate=None,
+            out, (w2, h2), fps=fps, codec=vcodec, pix_fmt_out="yuv420p", quality=None, bitrate=None,
             macro_block_size=1, ffmpeg_log_level="error", output_params=params, **kw)
         writer.send(None)
 

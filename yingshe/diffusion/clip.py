@@ -164,7 +164,16 @@ def clip_scores(model: ClipModel, images, texts: list[str]) -> torch.Tensor:
     """CLIP score of each picture with its text: 100 × max(cosine, 0)."""
     if len(images) != len(texts):
         raise BadInput("clip_scores: one text per picture")
-    cos = (model.embed_images(images) * model.embed_texts(texts)).sum(-1)
+    return scores_of(cosines(model.embed_images(images), model.embed_texts(texts)))
+
+
+def cosines(img_emb: torch.Tensor, txt_emb: torch.Tensor) -> torch.Tensor:
+    """Row-wise cosine of unit embeddings: (N, D), (N, D) → (N,)."""
+    return (img_emb * txt_emb).sum(-1)
+
+
+def scores_of(cos: torch.Tensor) -> torch.Tensor:
+    """CLIP scores from cosines: 100 × max(cosine, 0), as torchmetrics' CLIPScore."""
     return 100 * cos.clamp(min=0)
 
 

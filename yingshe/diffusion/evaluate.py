@@ -26,7 +26,7 @@ def prompt_of(record: dict) -> str | None:
 def evaluate_artworks(paths: list[str], clip: str = "yingshe-clip-emoji") -> dict:
     from yingshe.core.images import open_image
     from yingshe.core.records import read_record
-    from yingshe.diffusion.clip import load_clip, r_precision
+    from yingshe.diffusion.clip import cosines, load_clip, r_precision, scores_of
     from yingshe.diffusion.prompts import plain
 
     rows, images, texts = [], [], []
@@ -41,8 +41,8 @@ def evaluate_artworks(paths: list[str], clip: str = "yingshe-clip-emoji") -> dic
     model = load_clip(clip)
     img = model.embed_images(images)
     txt = model.embed_texts(texts)
-    cos = (img * txt).sum(-1)  # both unit vectors
-    scores = 100 * cos.clamp(min=0)  # = clip_scores(model, images, texts)
+    cos = cosines(img, txt)
+    scores = scores_of(cos)
     for row, s, c in zip(rows, scores.tolist(), cos.tolist()):
         row["clip_score"] = round(float(s), 3)
         row["cosine"] = round(float(c), 4)  # our small CLIP's cosines are small: its ranking is what counts

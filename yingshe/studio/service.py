@@ -87,6 +87,7 @@ class Studio:
         self.live_size = live_size
         self.webcam_size = WEBCAM_SIZE
         self._webcam_inputs: dict = {}
+        self._preview_counter = 0  # live previews rotate through 64 JPEG files
         self.threads = threads
         self.save_every = save_every
         self._jobs: dict[str, CallbackProgress] = {}
@@ -484,7 +485,7 @@ class Studio:
         control moves; nothing is kept: each file replaces the one before it, per thread)."""
         folder = Path(tempfile.gettempdir()) / "yingshe-previews"
         folder.mkdir(exist_ok=True)
-        n = self._preview_counter = (getattr(self, "_preview_counter", 0) + 1) % 64
+        n = self._preview_counter = (self._preview_counter + 1) % 64
         path = folder / f"{os.getpid()}-{n}.jpg"
         img.convert("RGB").save(path, "JPEG", quality=92)
         return str(path)
