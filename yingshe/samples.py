@@ -15,6 +15,8 @@ input of their kind does: ``yingshe style photo:astronaut --style builtin:starry
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from yingshe.core.errors import BadInput
@@ -91,10 +93,12 @@ def sketch(name: str, size_hint: int | None = None):
     key = name.strip()
     if key not in SKETCHES:
         raise BadInput(f"sketch:{key}: no such built-in drawing (known: {', '.join(SKETCHES)})")
-    return dict(_drawings(int(size_hint or 256)))[key]
+    return dict(_drawings(int(size_hint or 256)))[key].copy()  # a copy: callers may draw on it
 
 
-def _drawings(size: int):
+@functools.lru_cache(maxsize=4)
+def _drawings(size: int) -> tuple:
+    """All four drawings at ``size`` (drawn once per size: the studio and benches ask for each)."""
     from PIL import Image, ImageDraw
 
     out = []
@@ -137,7 +141,7 @@ def _drawings(size: int):
     d.line([(90 * s, 170 * s), (90 * s, 100 * s)], fill="black", width=w)
     d.polygon([(92 * s, 105 * s), (92 * s, 165 * s), (125 * s, 165 * s)], outline="black", width=w)
     out.append(("boat", img))
-    return out
+    return tuple(out)
 
 
 register_scheme("photo", photo, "image")
