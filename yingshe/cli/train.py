@@ -102,6 +102,11 @@ def cmd_eval(args) -> int:
     from yingshe.generative.evaluate import evaluate
     from yingshe.generative.sample import load_model
 
+    from yingshe.core.images import IMAGE_EXTS
+
+    for r in args.run:
+        if Path(r).suffix.lower() in IMAGE_EXTS and not Path(r).is_file():
+            raise BadInput(f"{r}: no such picture")
     if all(Path(r).is_file() and Path(r).suffix.lower() not in (".safetensors",) for r in args.run):
         return _eval_artworks(args)
     if len(args.run) != 1:
