@@ -156,6 +156,56 @@ def test_live_render_is_small_and_saves_nothing(tmp_path):
         studio.live_render("style", {})
 
 
+def test_live_route_answers_jpeg_and_reads_only_the_studios_files(tmp_path):
+    """The page's fast path for live previews (POST yingshe/live/NAME): a JPEG of the live size,
+    one-line 400s for bad values, and no file outside the output folder is ever read."""
+    import io
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from yingshe.core.registry import get
+    from yingshe.studio.app import add_routes
+
+    studio = Studio(tmp_path / "out")
+    app = FastAPI()
+    add_routes(app, studio)
+    client = TestClient(app)
+    values = to_values(get("mandelbrot").recipe(), get("mandelbrot").recipe)
+    for coarse in (1, 0):
+        r = client.post(f"/yingshe/live/mandelbrot?coarse={coarse}", json={"values": values, "files": {}})
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(r.content)).size == (512, 512) and r.headers["x-yingshe-size"] == "512x512"
+    assert studio.gallery() == [] and not list(studio.output.glob("*.png"))
+
+    def bad(name, body):
+        r = client.post(f"/yingshe/live/{name}?coarse=1", json=body)
+        assert r.status_code == 400 and "\n" not in r.text and "Traceback" not in r.text, r.text
+        return r.text
+
+    assert "values" in bad("mandelbrot", {"values": values[:-1]})
+    assert "not fast enough" in bad("style", {"values": [], "files": {}})
+    assert "unknown mapping" in bad("nope", {"values": [], "files": {}})
+    assert "values must be a list" in bad("mandelbrot", {"values": "x"})
+    # a drawing on the translate tab: read when it lies under the output folder, refused elsewhere
+    drawing = studio.output / ".studio-cache" / "composite.png"
+    drawing.parent.mkdir(parents=True)
+    img = Image.new("RGB", (256, 256), "white")
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(img).line([(20, 200), (230, 60)], fill="black", width=3)
+    img.save(drawing)
+    tvalues = to_values(get("translate").recipe(), get("translate").recipe)
+    page_value = {"background": None, "layers": [], "composite": {"path": str(drawing), "meta": {"_type": "gradio.FileData"}}}
+    r = client.post("/yingshe/live/translate?coarse=0", json={"values": tvalues, "files": {"image": page_value}})
+    assert r.status_code == 200, r.text
+    outside = tmp_path / "secret.png"
+    img.save(outside)
+    for item in (str(outside), {"path": "/etc/passwd"},
+                 {"composite": {"path": str(studio.output / ".." / "secret.png")}}):
+        assert "not a file of this studio" in bad("translate", {"values": tvalues, "files": {"image": item}})
+
+
 def test_latent_explorer_when_available():
     from yingshe.studio import latent
 

@@ -492,25 +492,46 @@ class Studio:
 
     def live_render(self, mapping_name: str, values) -> Image.Image:
         """A quick render at ``live_size`` for a realtime mapping (nothing saved)."""
-        img = None
-        for img, _ in self.live_renders(mapping_name, values, coarse=False):
-            pass
-        return img
+        return self.live_picture(mapping_name, values)
 
     def live_renders(self, mapping_name: str, values, files: dict | None = None, *, coarse: bool = True):
         """Yield (picture, final): a coarse render first (answers at once), then ``live_size``.
         ``files``: the tab's inputs (a sketch canvas's drawing is translated as it is drawn)."""
-        mapping, recipe = self.live_recipe(mapping_name, values)
-        if not mapping.realtime:
+        if coarse:
+            yield self.live_picture(mapping_name, values, files, coarse=True), False
+        yield self.live_picture(mapping_name, values, files, coarse=False), True
+
+    def live_picture(self, mapping_name: str, values, files: dict | None = None, *, coarse: bool = False) -> Image.Image:
+        """One live render (nothing saved): at ``live_size``, or with ``coarse`` at ``LIVE_COARSE``
+        scaled up to the size the full one will have, so the page's picture keeps its shape."""
+        if not registry.get(mapping_name).realtime:
             raise BadInput(f"{mapping_name} is not fast enough for live play; press Run")
+        mapping, recipe = self.live_recipe(mapping_name, values)
         inputs = self.load_inputs(mapping, files, keep=False) if files else {}
         options = self._options(mapping, False)  # the studio's --threads
         size = getattr(recipe, "size", None)
         if coarse and isinstance(size, int) and size > LIVE_COARSE:
             small = mapping.run(recipe.replace(size=LIVE_COARSE), inputs, None, **options).image
-            yield small.resize((small.width * size // LIVE_COARSE, small.height * size // LIVE_COARSE),
-                               Image.BILINEAR), False
-        yield mapping.run(recipe, inputs, None, **options).image, True
+            return small.resize((small.width * size // LIVE_COARSE, small.height * size // LIVE_COARSE),
+                                Image.BILINEAR)
+        return mapping.run(recipe, inputs, None, **options).image
+
+    def live_jpeg(self, mapping_name: str, values, files: dict | None = None, *, coarse: bool = False) -> tuple[bytes, tuple[int, int]]:
+        """A live render as JPEG bytes and its size, for the page's own fetch (the fast path that skips Gradio's
+        queue): JPEG encodes in ~1 ms where PNG takes ~45 ms at 512 px. Only files under the output
+        folder (Gradio's uploads and the built-in samples live there) are read."""
+        local = {}
+        for name, got in (files or {}).items():
+            paths = [_page_path(item) for item in (got if isinstance(got, (list, tuple)) else [got])]
+            paths = [p for p in paths if p]
+            for path in paths:
+                if not self.under_output(path):
+                    raise BadInput(f"{name}: not a file of this studio")
+            local[name] = paths if isinstance(got, (list, tuple)) else (paths[0] if paths else None)
+        img = self.live_picture(mapping_name, values, local, coarse=coarse)
+        buf = io.BytesIO()
+        img.convert("RGB").save(buf, "JPEG", quality=90)
+        return buf.getvalue(), img.size
 
     def webcam_frame(self, mapping_name: str, values, files: dict | None, frame) -> Image.Image | None:
         """One webcam frame painted by a mapping that declares ``webcam`` (nothing saved). The frame
@@ -816,6 +837,18 @@ def drawn_image(value) -> Image.Image | None:
     flat = Image.new("RGBA", value.size, (255, 255, 255, 255))
     flat.alpha_composite(value.convert("RGBA"))
     return flat.convert("RGB")
+
+
+def _page_path(item) -> str | None:
+    """A file input's value as the page holds it (a path, a FileData dict, or a sketch canvas's
+    background/layers/composite of FileData) → the server path to read, or None when empty."""
+    if item in (None, ""):
+        return None
+    if isinstance(item, dict) and {"background", "layers", "composite"} & set(item):
+        item = item.get("composite") or item.get("background")
+        if not item:
+            return None
+    return _path_of(item)
 
 
 def _path_of(item) -> str:
