@@ -5,13 +5,14 @@
 Makes N small real artworks' rows (each a 256 px PNG under the output folder, all in the
 gallery database), then times the studio's handler for the first page (the SQL page + count +
 one thumbnail per row): cold (no thumbnails cached yet) and warm. With --browser, also the page
-round trip in Debian's Chromium: from clicking the gallery tab on a freshly loaded page to every
-thumbnail of the first page drawn. Target: ≤ 300 ms.
+round trip in Debian's Chromium: from clicking the gallery tab on a freshly loaded page (1.5 s
+after it appears) to every thumbnail of the first page drawn. Target: ≤ 300 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -42,7 +43,7 @@ def make_rows(out: Path, n: int) -> None:
                    "recipe": {"seed": i, "size": 256}, "inputs": {}, "seconds": 0.1}
             g.con.execute("INSERT INTO artworks (created, mapping, path, sha256, recipe, record, seconds, width, height,"
                           " seed, inputs, kind, duration, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                          (rec["created"], "mandelbrot", str(path.resolve()), f"{i:064x}", json.dumps(rec["recipe"]),
+                          (rec["created"], "mandelbrot", str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest(), json.dumps(rec["recipe"]),
                            json.dumps(rec), 0.1, 256, 256, i, "{}", "image", None, path.stat().st_size))
         g.con.execute("COMMIT")
 
@@ -66,7 +67,7 @@ def time_handler(studio, repeat: int) -> tuple[float, float]:
     return statistics.median(cold), statistics.median(warm)
 
 
-def time_browser(out: Path, home: Path, repeat: int) -> float:
+def time_browser(out: Path, home: Path, repeat: int) -> list[float]:
     from _studio import chromium_page, running_studio
 
     done = ("Array.from(document.querySelectorAll('#gallery-grid img'))"
@@ -78,11 +79,12 @@ def time_browser(out: Path, home: Path, repeat: int) -> float:
         for _ in range(repeat):  # a fresh page each time (Gradio does not redraw an unchanged gallery)
             page.reload()
             page.wait_for_selector("#tabs")
+            page.wait_for_timeout(1500)  # a person clicks once the page has loaded (Gradio's stream never idles)
             t = time.perf_counter()
             page.get_by_role("tab", name="gallery", exact=True).click()
             page.wait_for_function(done, timeout=60_000)
             times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
 
 
 def main() -> None:
@@ -103,8 +105,9 @@ def main() -> None:
         cold, warm = time_handler(studio, a.repeat)
         print(f"first page (48 thumbnails) handler: cold {cold * 1000:.0f} ms, warm {warm * 1000:.0f} ms")
         if a.browser:
-            rt = time_browser(out, home, a.repeat)
-            print(f"first page in Chromium, gallery tab clicked → 48 thumbnails drawn: {rt * 1000:.0f} ms")
+            times = time_browser(out, home, a.repeat)
+            print(f"first page in Chromium, gallery tab clicked → 48 thumbnails drawn: median "
+                  f"{statistics.median(times) * 1000:.0f} ms (each: {', '.join(f'{t * 1000:.0f}' for t in times)})")
 
 
 if __name__ == "__main__":

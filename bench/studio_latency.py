@@ -65,10 +65,21 @@ def round_trip(repeats: int) -> None:
     from _studio import chromium_page, running_studio
 
     with running_studio(tempfile.mkdtemp(), tempfile.mkdtemp()) as url, chromium_page(url, 1280, 1600) as page:
-        cases = [("Algorithmic", "mandelbrot", "#mandelbrot-offset", "#mandelbrot-output img"),
-                 ("Algorithmic", "julia", "#julia-offset", "#julia-output img"),
-                 ("Algorithmic", "flowfield", "#flowfield-turbulence", "#flowfield-output img"),
-                 ("Pictures from nothing", "latent explorer", "#latent-d1", "#latent-output img")]
+        from yingshe.core.registry import SECTIONS, all_mappings
+        from yingshe.studio.controls import controls_for
+
+        # a slider that changes the picture, not how much work it is (truchet's tiles and voronoi's
+        # relax iterations multiply the render time: at 400 tiles a preview takes seconds)
+        chosen = {"truchet": "width", "voronoi": "glow"}
+        cases = []
+        for m in sorted(all_mappings(), key=lambda m: (m.rank, m.name)):
+            if not m.realtime or any(s.required and not s.from_recipe for s in m.inputs):
+                continue  # (translate needs a drawing: bench/pix2pix_studio.py times its canvas)
+            slider = chosen.get(m.name) or next((c.name for c in controls_for(m.recipe) if c.widget == "slider" and c.name != "size"
+                           and not c.advanced), None)
+            if slider:
+                cases.append((SECTIONS[m.where], m.name, f"#{m.name}-{slider}", f"#{m.name}-output img"))
+        cases.append(("Pictures from nothing", "latent explorer", "#latent-d1", "#latent-output img"))
         for section, tab, slider, img in cases:
             label = tab.split()[0]
             page.get_by_role("tab", name=section, exact=True).click()

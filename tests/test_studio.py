@@ -206,6 +206,38 @@ def test_live_route_answers_jpeg_and_reads_only_the_studios_files(tmp_path):
         assert "not a file of this studio" in bad("translate", {"values": tvalues, "files": {"image": item}})
 
 
+def test_gallery_route_pages_with_thumbnails_inline(tmp_path):
+    """GET yingshe/gallery: one answer per page, thumbnails as data: URLs (no request per
+    picture), paging clamped; and the home page's thumbnails are served from the output folder."""
+    import base64
+    import io
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from yingshe.core.registry import SECTIONS
+    from yingshe.studio.app import add_routes
+
+    studio = Studio(tmp_path / "out")
+    studio.page_size = 2
+    for seed in range(3):
+        list(studio.run("flowfield", {**FLOW, "seed": seed}))
+    app = FastAPI()
+    add_routes(app, studio)
+    client = TestClient(app)
+    got = client.get("/yingshe/gallery", params={"mapping": "flowfield"}).json()
+    assert got["info"] == "3 artwork(s)" and got["pageinfo"] == "page 1 of 2" and len(got["rows"]) == 2
+    url = got["items"][0]["image"]["url"]
+    assert url.startswith("data:image/jpeg;base64,") and got["items"][0]["image"]["path"] == ""
+    Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).verify()
+    last = client.get("/yingshe/gallery", params={"page": 1, "step": 5}).json()
+    assert last["page"] == 1 and len(last["rows"]) == 1 and not set(last["rows"]) & set(got["rows"])
+    assert client.get("/yingshe/gallery", params={"kind": "audio"}).json()["info"] == "no artworks yet"
+    for section in SECTIONS:
+        for card in studio.example_cards(section):
+            assert studio.under_output(card.thumbnail) and Path(card.thumbnail).is_file()
+
+
 def test_latent_explorer_when_available():
     from yingshe.studio import latent
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 from fastapi import Request, Response
+from fastapi.responses import JSONResponse
 from PIL import Image
 
 from yingshe.core.errors import BadInput
@@ -222,10 +223,37 @@ async (live, shown, status, ...rest) => {
        "c": int(coarse)}
 
 
+def gallery_js(*, first: bool = False, step: int = 0) -> str:
+    """The page's side of the gallery grid: GET ``yingshe/gallery`` with the filters → the grid's
+    items, the rows' ids, the count, the page line and the page number (the event's outputs).
+    Also given what the grid shows now, which it keeps when the answer is the same."""
+    return """
+async (mapping, kind, since, text, page, shown, rows, info, pageinfo) => {
+  const q = new URLSearchParams({mapping: mapping ?? "all", kind: kind ?? "all", since: since ?? "any time",
+                                 text: text ?? "", page: %(first)s ? 0 : (page ?? 0), step: %(step)d});
+  const me = (window.__ysGallery = window.__ysGallery || {});
+  let p = (async () => {
+    const r = await fetch("yingshe/gallery?" + q.toString());
+    if (!r.ok) return [[], [], "⚠️ " + (await r.text()), "", 0];
+    const got = await r.json();
+    if (JSON.stringify([got.rows, got.info, got.pageinfo]) === JSON.stringify([rows, info, pageinfo]))
+      return [shown, rows, info, pageinfo, got.page];  /* unchanged (the page loaded it): nothing redrawn */
+    return [got.items, got.rows, got.info, got.pageinfo, got.page];
+  })();
+  me.latest = p;
+  let out = await p;
+  while (me.latest !== p) { p = me.latest; out = await p; }  /* a newer page was asked for: show that one */
+  return out;
+}
+""" % {"first": "true" if first else "false", "step": step}
+
+
 def add_routes(app, studio: Studio) -> None:
-    """The studio's own HTTP routes beside Gradio's (same server, same login):
+    """The studio's own HTTP routes beside Gradio's (same server, same login), which the page
+    fetches itself where a queued Gradio event would cost more than the work:
     ``POST yingshe/live/NAME?coarse=0|1`` with ``{"values": [...], "files": {...}}`` → a JPEG
-    live preview (400 with a one-line reason for bad values)."""
+    live preview (400 with a one-line reason for bad values); ``GET yingshe/gallery?mapping=…&kind=…
+    &since=…&text=…&page=…&step=…`` → one page of the gallery grid (:meth:`Studio.gallery_listing`)."""
     busy = threading.BoundedSemaphore(2)  # as many live renders at once as the old "live" queue allowed
 
     def logged_in(request: Request) -> bool:
@@ -255,6 +283,18 @@ def add_routes(app, studio: Studio) -> None:
                                                                  "X-Yingshe-Size": f"{w}x{h}"})
 
     app.add_api_route("/yingshe/live/{name}", live, methods=["POST"])
+
+    def gallery(request: Request, mapping: str = "all", kind: str = "all", since: str = "any time", text: str = "",
+                page: int = 0, step: int = 0):
+        if not logged_in(request):
+            return Response("log in first", status_code=401, media_type="text/plain")
+        try:
+            listing = studio.gallery_listing(mapping, kind, since, text, page=page, step=step)
+        except BadInput as e:
+            return Response(str(e).splitlines()[0], status_code=400, media_type="text/plain")
+        return JSONResponse(listing, headers={"Cache-Control": "no-store"})
+
+    app.add_api_route("/yingshe/gallery", gallery, methods=["GET"])
 
 
 def send_targets(mapping, mappings) -> list[tuple[str, str]]:
@@ -341,8 +381,9 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                                           label="made", elem_id="gallery-since", scale=1)
                     g_text = gr.Textbox(label="search (path, recipe, inputs)", elem_id="gallery-search", scale=2)
                     g_refresh = gr.Button("refresh", elem_id="gallery-refresh", scale=0)
-                g_rows = gr.State([])
-                g_page = gr.State(0)
+                # the page's own fetch fills these (see gallery_js), so they live in the page, not the session
+                g_rows = gr.JSON([], visible=False, elem_id="gallery-rows")
+                g_page = gr.Number(0, visible=False, precision=0, elem_id="gallery-pagenum")
                 g_selected = gr.State(None)
                 g_pinned = gr.State(None)
                 with gr.Row():
@@ -583,36 +624,16 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
             lambda: None, inputs=None, outputs=[recreate_file], show_progress="hidden")
 
         # ------------------------------------------------------------ gallery
-        def refresh(mapping, kind, since, text, page):
-            rows, total = studio.gallery_page(None if mapping in (None, "", "all") else mapping,
-                                              None if kind in (None, "", "all") else kind, since, text or "",
-                                              page=int(page or 0))
-            items = [(studio.thumbnail(r), f"#{r.id} {r.mapping} · {r.kind}") for r in rows]
-            pages = max(1, -(-total // studio.page_size))
-            info = f"{total} artwork(s)" if total else "no artworks yet"
-            return items, [r.id for r in rows], info, f"page {int(page or 0) + 1} of {pages}"
-
-        g_outs = [g_gallery, g_rows, g_info, g_pageinfo]
-        g_in = [g_mapping, g_kind, g_since, g_text, g_page]
-
-        def first_page(*args):
-            return (0,) + tuple(refresh(*args[:-1], 0))
-
+        # The grid is filled by the page itself from yingshe/gallery (one request, thumbnails inline),
+        # not by a queued event and 48 picture requests; the first page is fetched when the page
+        # loads, so the tab shows it as soon as it opens, and again when the tab is chosen.
+        g_outs = [g_gallery, g_rows, g_info, g_pageinfo, g_page]
+        g_in = [g_mapping, g_kind, g_since, g_text, g_page, g_gallery, g_rows, g_info, g_pageinfo]
         for ev in (g_refresh.click, g_mapping.input, g_kind.input, g_since.input, g_text.submit, gallery_tab.select):
-            ev(first_page, inputs=g_in, outputs=[g_page] + g_outs, concurrency_limit=None)
-
-        def turn(step):
-            def fn(mapping, kind, since, text, page):
-                rows, total = studio.gallery_page(None if mapping in (None, "", "all") else mapping,
-                                                  None if kind in (None, "", "all") else kind, since, text or "",
-                                                  page=0)
-                pages = max(1, -(-total // studio.page_size))
-                page = min(max(0, int(page or 0) + step), pages - 1)
-                return (page,) + tuple(refresh(mapping, kind, since, text, page))
-            return fn
-
-        g_prev.click(turn(-1), inputs=g_in, outputs=[g_page] + g_outs, concurrency_limit=None)
-        g_next.click(turn(+1), inputs=g_in, outputs=[g_page] + g_outs, concurrency_limit=None)
+            ev(None, inputs=g_in, outputs=g_outs, js=gallery_js(first=True), show_progress="hidden")
+        demo.load(None, inputs=g_in, outputs=g_outs, js=gallery_js(first=True), show_progress="hidden")
+        g_prev.click(None, inputs=g_in, outputs=g_outs, js=gallery_js(step=-1), show_progress="hidden")
+        g_next.click(None, inputs=g_in, outputs=g_outs, js=gallery_js(step=+1), show_progress="hidden")
 
         def select(rows, pinned, evt: gr.SelectData):
             hide = gr.update(visible=False, value=None)

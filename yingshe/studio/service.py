@@ -7,6 +7,7 @@ its output folder.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import inspect
 import io
@@ -254,7 +255,22 @@ class Studio:
 
         maps = sorted((m for m in self.mappings() if m.where == section and m.examples),
                       key=lambda m: (m.rank, m.name))
-        return examples.cards(maps)
+        return [dataclasses.replace(c, thumbnail=self._served(c.thumbnail)) for c in examples.cards(maps)]
+
+    def _served(self, path: str) -> str:
+        """A copy under the output folder of a file the package or the yingshe home holds (the
+        home page's thumbnails): the studio serves nothing else, wherever it is started from."""
+        src = Path(path)
+        if self.under_output(src):
+            return str(src)
+        folder = self.examples_dir / "thumbs"
+        dst = folder / src.name
+        if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(dst.name + ".part")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        return str(dst)
 
     def example_values(self, card) -> dict:
         """The recipe and the input component values of a home-page example."""
@@ -586,6 +602,39 @@ class Studio:
         with Gallery.open() as g:
             return g.page(mapping=mapping or None, kind=kind or None, text=text.strip() or None, after=after,
                           under=str(self.output), limit=self.page_size, offset=page * self.page_size)
+
+    def gallery_listing(self, mapping: str | None = None, kind: str | None = None, since: str = "any time",
+                        text: str = "", *, page: int = 0, step: int = 0) -> dict:
+        """One page of the gallery as the page's grid takes it, in one answer: each thumbnail inline
+        as a data: URL (48 small JPEGs, ~5 KB each, so no request per picture), the rows' ids, the
+        count and the page number. ``step`` turns the page (clamped to the pages there are)."""
+        import base64
+
+        mapping = None if mapping in (None, "", "all") else mapping
+        kind = None if kind in (None, "", "all") else kind
+        rows, total = self.gallery_page(mapping, kind, since or "any time", text or "", page=0)
+        pages = max(1, -(-total // self.page_size))
+        page = min(max(0, int(page or 0) + int(step)), pages - 1)
+        if page:
+            rows, total = self.gallery_page(mapping, kind, since or "any time", text or "", page=page)
+        items = []
+        for r in rows:
+            thumb = Path(self.thumbnail(r))
+            caption = f"#{r.id} {r.mapping} · {r.kind}"
+            if thumb.suffix.lower() in (".jpg", ".png"):
+                mime = "image/jpeg" if thumb.suffix.lower() == ".jpg" else "image/png"
+                url = f"data:{mime};base64," + base64.b64encode(thumb.read_bytes()).decode("ascii")
+                # no server path: the page sends the item back with a selection, and Gradio refuses
+                # any path outside its upload folder there
+                items.append({"image": {"url": url, "path": "", "orig_name": thumb.name, "mime_type": mime,
+                                        "meta": {"_type": "gradio.FileData"}}, "caption": caption})
+            else:  # a video plays its own first frame, served by Gradio's file route (under the output folder)
+                items.append({"video": {"url": f"gradio_api/file={thumb}", "path": "", "orig_name": thumb.name,
+                                        "mime_type": "video/mp4", "meta": {"_type": "gradio.FileData"}},
+                              "caption": caption})
+        return {"items": items, "rows": [r.id for r in rows], "page": page,
+                "info": f"{total} artwork(s)" if total else "no artworks yet",
+                "pageinfo": f"page {page + 1} of {pages}"}
 
     def compare(self, a_id: int, b_id: int) -> tuple[str | None, str | None, str]:
         """Two artworks side by side: their pictures and a table of how their records differ."""
