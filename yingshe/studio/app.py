@@ -179,6 +179,10 @@ class _Tab:
         return {k: data.get(comp) for k, comp in self.inputs.items()}
 
 
+#: where the studio's own routes are, as the page sees it (Gradio's root: right behind a proxy's path too)
+_BASE_JS = '((window.gradio_config && window.gradio_config.root) ? window.gradio_config.root.replace(/\\/$/, "") + "/" : "")'
+
+
 def live_js(name: str, inputs: list[str], n_controls: int, *, coarse: bool) -> str:
     """The page's side of a live preview: POST the controls' and inputs' values to
     ``yingshe/live/NAME`` and show the JPEG that comes back. Arguments, as the event passes them:
@@ -202,7 +206,7 @@ async (live, shown, status, ...rest) => {
   const seq = me.seq;
   let r;
   try {
-    r = await fetch("yingshe/live/" + encodeURIComponent(%(name)s) + "?coarse=%(c)d",
+    r = await fetch(%(base)s + "yingshe/live/" + encodeURIComponent(%(name)s) + "?coarse=%(c)d",
                     {method: "POST", body: me.body, headers: {"Content-Type": "application/json"}});
   } catch (e) {
     return [shown, "⚠️ the studio did not answer: " + e];
@@ -220,7 +224,7 @@ async (live, shown, status, ...rest) => {
           "live preview " + size + " · " + (%(coarse)s ? "refining…" : "press Run to save at full size")];
 }
 """ % {"name": json.dumps(name), "inputs": json.dumps(inputs), "n": n_controls, "coarse": "true" if coarse else "false",
-       "c": int(coarse)}
+       "c": int(coarse), "base": _BASE_JS}
 
 
 def gallery_js(*, first: bool = False, step: int = 0) -> str:
@@ -233,7 +237,7 @@ async (mapping, kind, since, text, page, shown, rows, info, pageinfo) => {
                                  text: text ?? "", page: %(first)s ? 0 : (page ?? 0), step: %(step)d});
   const me = (window.__ysGallery = window.__ysGallery || {});
   let p = (async () => {
-    const r = await fetch("yingshe/gallery?" + q.toString());
+    const r = await fetch(%(base)s + "yingshe/gallery?" + q.toString());
     if (!r.ok) return [[], [], "⚠️ " + (await r.text()), "", 0];
     const got = await r.json();
     if (JSON.stringify([got.rows, got.info, got.pageinfo]) === JSON.stringify([rows, info, pageinfo]))
@@ -245,7 +249,7 @@ async (mapping, kind, since, text, page, shown, rows, info, pageinfo) => {
   while (me.latest !== p) { p = me.latest; out = await p; }  /* a newer page was asked for: show that one */
   return out;
 }
-""" % {"first": "true" if first else "false", "step": step}
+""" % {"first": "true" if first else "false", "step": step, "base": _BASE_JS}
 
 
 def add_routes(app, studio: Studio) -> None:
