@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from yingshe.algorithmic.common import PALETTE_INPUT, Canvas, colours, finish, now
+from yingshe.algorithmic.common import PALETTE_INPUT, Canvas, colours, finish, now, palette_param
 from yingshe.algorithmic.noise import noise_and_gradient
-from yingshe.algorithmic.palettes import PALETTE_HELP, check_spec
+from yingshe.algorithmic.palettes import check_spec
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
 from yingshe.core.registry import Example, Mapping, register
@@ -30,7 +30,7 @@ class FlowFieldRecipe(Recipe):
     octaves: int = param(3, "noise detail levels", min=1, max=8)
     turbulence: float = param(2.0, "how many turns the field makes", min=0.0, max=20.0)
     curl: bool = param(False, "curl noise: divergence-free flow (trails never bunch up)")
-    palette: str = param("ocean", PALETTE_HELP)
+    palette: str = palette_param("ocean")
     stroke: float = param(1.0, "trail brightness per pass", min=0.05, max=20.0)
 
     def check(self) -> None:
