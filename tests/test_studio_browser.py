@@ -322,6 +322,14 @@ def _plays(page, selector, timeout=30_000):
     return int(m) * 60 + int(sec)
 
 
+def _grid_shows(page, kind, timeout=30_000):
+    """Wait until every thumbnail in the gallery grid is of ``kind`` (its caption says so): the
+    page before a filter changes may still be showing, with as many items."""
+    page.wait_for_function(
+        "(k) => { const c = Array.from(document.querySelectorAll('#gallery-grid .caption-label'));"
+        " return c.length > 0 && c.every(e => e.innerText.endsWith('· ' + k)); }", arg=kind, timeout=timeout)
+
+
 def test_sound_and_video_outputs_play_in_the_page(studio, browser, tmp_path):
     """paint2music's sound and music2paint's video (with its song) play in the tab and in the gallery."""
     url, out = studio["url"], studio["out"]
@@ -349,13 +357,13 @@ def test_sound_and_video_outputs_play_in_the_page(studio, browser, tmp_path):
     page.get_by_role("tab", name="gallery", exact=True).click()
     page.locator("#gallery-kind input").fill("video")
     page.locator("#gallery-kind input").press("Enter")
-    _wait_text(page, "gallery-info", "artwork(s)")
+    _grid_shows(page, "video")
     page.locator("#gallery-grid .thumbnail-item").first.click()  # the newest: music2paint's MP4
     _wait_text(page, "gallery-info", "music2paint")
     _plays(page, "#gallery-video")
     page.locator("#gallery-kind input").fill("midi")
     page.locator("#gallery-kind input").press("Enter")
-    page.wait_for_function("document.querySelectorAll('#gallery-grid .thumbnail-item').length == 1", timeout=30_000)
+    _grid_shows(page, "midi")
     page.locator("#gallery-grid .thumbnail-item").first.click()
     _wait_text(page, "gallery-info", "paint2music")
     _plays(page, "#gallery-audio")

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from yingshe.algorithmic import palettes
 from yingshe.core.artwork import Artwork
 from yingshe.core.recipe import Recipe, param
-from yingshe.core.registry import InputSpec
+from yingshe.core.registry import PREVIEW, InputSpec
 
 #: the picture a palette=image:PATH takes its colours from (read through the recipe)
 PALETTE_INPUT = InputSpec("palette", "image", "picture the palette's colours come from (palette=image:PATH)",
@@ -122,7 +122,8 @@ class Canvas:
 
     # ------------------------------------------------------------------ raster
     def render(self, supersample: int | None = None, budget: int = 12_000_000) -> Image.Image:
-        ss = supersample or (4 if max(self.w, self.h) <= 1024 else 3 if max(self.w, self.h) <= 2048 else 2)
+        ss = supersample or (2 if PREVIEW.get() else  # a live preview's coarse frame: half the time
+                             4 if max(self.w, self.h) <= 1024 else 3 if max(self.w, self.h) <= 2048 else 2)
         rows = max(1, min(self.h, budget // (self.w * ss * ss)))
         bboxes = np.array([_bbox(s) for s in self.shapes]).reshape(-1, 4)
         out = Image.new("RGB", (self.w, self.h), tuple(int(round(c * 255)) for c in self.bg))
@@ -142,13 +143,13 @@ class Canvas:
                     draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=f, outline=s,
                                  width=lw if s is not None else 0)
                 elif kind == "polygon":
-                    p = [tuple(v) for v in np.round((data - off) * ss)]
+                    p = np.round((data - off) * ss).ravel().tolist()  # flat x0, y0, x1, y1, …: 10x faster than tuples
                     draw.polygon(p, fill=f, outline=None)
                     if s is not None and width > 0:
-                        draw.line(p + [p[0]], fill=s, width=lw, joint="curve" if lw > 2 else None)
+                        draw.line(p + p[:2], fill=s, width=lw, joint="curve" if lw > 2 else None)
                 else:
                     # whole supersampled pixels: identical pixels whichever strip draws them
-                    p = [tuple(v) for v in np.round((data - off) * ss)]
+                    p = np.round((data - off) * ss).ravel().tolist()
                     draw.line(p, fill=s, width=lw, joint="curve" if lw > 2 else None)
             if ss > 1:
                 strip = strip.reduce(ss)

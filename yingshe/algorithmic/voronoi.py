@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,20 +28,30 @@ class VoronoiRecipe(ArtRecipe):
 
 def sites(r: VoronoiRecipe, rng) -> np.ndarray:
     """Random sites, moved toward their cells' centroids ``relax`` times (Lloyd)."""
+    pts = rng.uniform(0, 1, (r.cells, 2))
+    if not r.relax:
+        return pts
+    g = min(256, max(64, 2 * r.size))  # relaxation grid: finer than the picture is wasted
+    return _relaxed(pts.tobytes(), r.cells, r.relax, g).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _relaxed(start: bytes, cells: int, relax: int, g: int) -> np.ndarray:
+    """Lloyd's relaxation of the sites ``start`` on a g×g grid: most of a small picture's time,
+    kept for the last few site sets, so moving the lead, glow or texture of a live preview
+    does not redo it (the answer depends only on these arguments)."""
     from scipy.spatial import cKDTree
 
-    pts = rng.uniform(0, 1, (r.cells, 2))
-    if r.relax:
-        g = min(256, max(64, 2 * r.size))  # relaxation grid: finer than the picture is wasted
-        yy, xx = np.mgrid[0:g, 0:g]
-        grid = (np.stack([xx.ravel(), yy.ravel()], 1) + 0.5) / g
-        for _ in range(r.relax):
-            _, lbl = cKDTree(pts).query(grid)
-            cnt = np.bincount(lbl, minlength=r.cells)
-            sx = np.bincount(lbl, grid[:, 0], minlength=r.cells)
-            sy = np.bincount(lbl, grid[:, 1], minlength=r.cells)
-            ok = cnt > 0
-            pts[ok] = np.stack([sx[ok] / cnt[ok], sy[ok] / cnt[ok]], 1)
+    pts = np.frombuffer(start).reshape(cells, 2).copy()
+    yy, xx = np.mgrid[0:g, 0:g]
+    grid = (np.stack([xx.ravel(), yy.ravel()], 1) + 0.5) / g
+    for _ in range(relax):
+        _, lbl = cKDTree(pts).query(grid)
+        cnt = np.bincount(lbl, minlength=cells)
+        sx = np.bincount(lbl, grid[:, 0], minlength=cells)
+        sy = np.bincount(lbl, grid[:, 1], minlength=cells)
+        ok = cnt > 0
+        pts[ok] = np.stack([sx[ok] / cnt[ok], sy[ok] / cnt[ok]], 1)
     return pts
 
 

@@ -6,6 +6,8 @@ Modules are imported lazily, so ``yingshe --help`` does not pay for torch.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -156,6 +158,23 @@ def _load_all() -> None:
         for module in MAPPING_MODULES:
             importlib.import_module(module)
         _loaded = True
+
+
+#: True while a mapping runs for a live preview's coarse first frame (the studio sets it): a
+#: mapping may then trade finish for speed where the composition stays the same (the line
+#: generators supersample 2x instead of 4x). Never set for a saved artwork, so records still
+#: recreate their exact bytes.
+PREVIEW: contextvars.ContextVar[bool] = contextvars.ContextVar("yingshe_preview", default=False)
+
+
+@contextlib.contextmanager
+def preview():
+    """Run the mappings called inside as a quick preview (see :data:`PREVIEW`)."""
+    token = PREVIEW.set(True)
+    try:
+        yield
+    finally:
+        PREVIEW.reset(token)
 
 
 def get(name: str) -> Mapping:

@@ -26,6 +26,8 @@ from yingshe.studio.service import Studio, Update
 
 CSS = """
 .ys-status { min-height: 2.2em; }
+/* live results fill their frame: the first, coarse preview comes small and is scaled up here */
+.ys-live-out img { object-fit: contain !important; }
 footer { display: none !important; }
 .ys-home .grid-wrap { min-height: 0 !important; }
 /* Gradio narrows a gallery's columns to its number of items: examples keep one size everywhere */
@@ -128,6 +130,7 @@ class _Tab:
                 outs = set(mapping.outputs)
                 self.image = gr.Image(label="result", type="pil", format="png", interactive=False,
                                       elem_id=f"{name}-output", height=420,
+                                      elem_classes=["ys-live-out"] if mapping.realtime else None,
                                       visible=bool(outs & {"image", "vector"}) or mapping.realtime)
                 self.video = gr.Video(label="video (with its sound)", interactive=False, elem_id=f"{name}-video",
                                       height=420, visible="video" in outs)
