@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yingshe.algorithmic import palettes
 from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
@@ -51,7 +52,8 @@ class Music2PaintRecipe(Recipe):
     drift: float = param(1.0, "how fast harmonic energy moves the picture along", min=0.0, max=5.0)
     colour: float = param(1.0, "how much the key turns the colours", min=0.0, max=5.0)
     decay: float = param(0.25, "seconds a kick takes to fade", min=0.02, max=2.0)
-    palette: str = param("dusk", "fractal palette (a name from `yingshe art --palettes`)")
+    palette: str = param("dusk", "fractal palette (a name from `yingshe art --palettes`)",
+                         suggest=palettes.suggestions())
     preview: float = param(0.0, "render only the first N seconds at 128 px, fast (0: the whole song)", min=0.0,
                            max=600.0)
 

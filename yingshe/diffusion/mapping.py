@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 
 from yingshe.core.artwork import Artwork
+from yingshe.diffusion import prompts
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
 from yingshe.core.recipe import Recipe, param
@@ -52,7 +53,7 @@ class DiffuseRecipe(Recipe):
 
     negative_prompt: str = param("", "what to steer away from (classifier-free guidance pushes from it)")
     model: str = param(DEFAULT_MODEL, "our zoo model (yingshe-emoji-64), a model.safetensors or run folder, a "
-                                      "diffusers folder, or a hub id (online)")
+                                      "diffusers folder, or a hub id (online)", suggest=(DEFAULT_MODEL,))
     steps: int = param(25, "denoising steps", min=1, max=500)
     guidance: float = param(5.0, "classifier-free guidance scale (CFG): 0 = the unconditional model, "
                                  "up to 1 = the prompt without guidance, above 1 = guided", min=0.0, max=50.0)
@@ -62,7 +63,7 @@ class DiffuseRecipe(Recipe):
                                     "LMS, PLMS, UniPC, DDPM", choices=SCHEDULER_NAMES)
     strength: float = param(0.75, "img2img / inpaint: how much of the init picture is redrawn (1: all of it)",
                             min=0.01, max=1.0)
-    style: str = param("none", f"prompt style: {STYLE_HELP}")
+    style: str = param("none", f"prompt style: {STYLE_HELP}", suggest=tuple(prompts.STYLES))
     batch: int = param(1, "pictures, with seeds seed, seed+1, ... (several are saved as one grid)", min=1, max=64)
     rerank: int = param(0, "sample N per picture and keep the one our CLIP scores best (0 or 1: off)",
                         min=0, max=64)
@@ -71,7 +72,7 @@ class DiffuseRecipe(Recipe):
     variation_strength: float = param(0.0, "how much of the variation seed's noise (0: none, 1: all)",
                                       min=0.0, max=1.0, advanced=True)
     clip: str = param("yingshe-clip-emoji", "our CLIP, for the CLIP score and --rerank (empty: no score)",
-                      advanced=True)
+                      advanced=True, suggest=("yingshe-clip-emoji", ("none (no score)", "")))
     low_memory: bool = param(False, "attention and VAE slicing: less memory for big pictures, a little slower",
                              advanced=True)
 

@@ -21,7 +21,8 @@ from yingshe.core.registry import Example, Mapping, register
 @dataclass
 class LatentSampleRecipe(Recipe):
     mapping = "latent-sample"
-    model: str = param("art-gan-32", "shipped model name (art-gan-32, art-vae-32), run folder or model file")
+    model: str = param("art-gan-32", "shipped model name (art-gan-32, art-vae-32), run folder or model file",
+                       suggest=("art-gan-32", "art-vae-32"))
     n: int = param(16, "how many images", min=1, max=1024)
     truncation: float | None = param(None, "redraw latent values beyond ±T (less variety, cleaner images)",
                                      min=0.05, max=10.0)
@@ -86,7 +87,8 @@ MAPPING = register(Mapping(
 @dataclass
 class LatentWalkRecipe(Recipe):
     mapping = "latent-walk"
-    model: str = param("art-gan-32", "shipped model name (art-gan-32, art-vae-32), run folder or model file")
+    model: str = param("art-gan-32", "shipped model name (art-gan-32, art-vae-32), run folder or model file",
+                       suggest=("art-gan-32", "art-vae-32"))
     steps: int = param(60, "frames", min=2, max=10_000)
     keys: int = param(4, "random key latents to pass through (when z is empty)", min=2, max=1000)
     loop: bool = param(False, "return to the first key (a seamless loop)")

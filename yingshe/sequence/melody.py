@@ -54,7 +54,9 @@ class MelodyRecipe(Recipe):
                                 min=20, max=300)
     instrument: str = param("auto", "General MIDI instrument, by name ('Church Organ', 'Flute', 'Acoustic Grand "
                                     "Piano', 'Choir Aahs'...) or number 0-127; auto: organ for chorales, flute "
-                                    "for folk songs")
+                                    "for folk songs",
+                            suggest=("auto", "Church Organ", "Flute", "Acoustic Grand Piano", "Choir Aahs",
+                                     "String Ensemble 1", "Violin", "Clarinet", "Harpsichord", "Music Box"))
     temperature: float = param(0.9, "sampling temperature: lower is safer and plainer, higher is wilder",
                                min=0.0, max=2.0)
     top_p: float = param(0.95, "nucleus sampling: draw each event from the likeliest ones holding this much "
@@ -67,7 +69,8 @@ class MelodyRecipe(Recipe):
                                 "(the tune) on the tonic")
     start_bars: int = param(2, "bars of the start MIDI file to keep before the model continues", min=1, max=63)
     model: str = param("auto", "model: bach-chorale, folk-melody, a .safetensors file or a training run folder; "
-                               "auto: the style's shipped model", advanced=True)
+                               "auto: the style's shipped model", advanced=True,
+                       suggest=("auto", "bach-chorale", "folk-melody"))
 
     def check(self) -> None:
         if self.instrument != "auto":

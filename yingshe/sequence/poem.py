@@ -58,7 +58,7 @@ class PoemRecipe(Recipe):
     render: bool = param(False, "also typeset the poem as a picture (vertical columns for Chinese): save it with "
                          "-o NAME.png")
     model: str = param("auto", "tang-poem, english-verse, a run folder or a model file (auto: by the form's "
-                               "language)", advanced=True)
+                               "language)", advanced=True, suggest=("auto", "tang-poem", "english-verse"))
 
     def check(self) -> None:
         zh = language_of(self.form) == "zh"

@@ -49,7 +49,7 @@ class FastStyleRecipe(Recipe):
                             "flow, each frame keeps where the flow is reliable (0 = frame by frame)",
                             min=0.0, max=0.95)
     model: str = param("magenta", "magenta (any style image, offline) or a network trained with `yingshe train "
-                       "fast-style` (its run folder or model.safetensors)")
+                       "fast-style` (its run folder or model.safetensors)", suggest=("magenta",))
 
     def check(self) -> None:
         if 0 < self.style_scale < 0.25:

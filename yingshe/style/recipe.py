@@ -42,7 +42,7 @@ class StyleRecipe(Recipe):
                                "(larger = bigger brush strokes)",
                                min=0.05, max=8.0)
     init: str = param("content", "starting image: content, noise, style, or an image file",
-                      cli="--init")
+                      cli="--init", suggest=("content", "noise", "style"))
     optimizer: str = param("lbfgs", "L-BFGS (fast, the classic) or Adam", choices=("lbfgs", "adam"))
     lr: float | None = param(None, "step size: L-BFGS 1.0; Adam in 0-255 pixel units, default 8",
                              min=1e-6, max=1e4, advanced=True)
@@ -55,7 +55,7 @@ class StyleRecipe(Recipe):
                                          "--mask INDEX:FILE)", min=0, max=63, advanced=True)
     weights: str = param("vgg19-caffe", "VGG19 weights: vgg19-caffe (offline, as in the paper), "
                          "vgg19-torchvision (downloads once), or a torchvision state-dict file",
-                         cli="--vgg-weights")
+                         cli="--vgg-weights", suggest=("vgg19-caffe", "vgg19-torchvision"))
 
     def check(self) -> None:
         for layer in self.content_layers + self.style_layers:

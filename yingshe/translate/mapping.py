@@ -34,7 +34,7 @@ yingshe translate grey.jpg -o colour.png --model runs/colorize    (a model you t
 class TranslateRecipe(Recipe):
     mapping = "translate"
     model: str = param("edges2monet", "shipped model name (edges2monet), a `yingshe train pix2pix` run folder, "
-                                      "or a model file")
+                                      "or a model file", suggest=("edges2monet",))
     size: int = param(256, "longest side of the picture, in pixels (the network is fully convolutional)",
                       min=32, max=2048)
     prepare: str = param("auto", "turn the input into the model's kind of input first: auto (by the model: "
