@@ -405,6 +405,11 @@ def test_home_example_then_send_to_another_mapping(studio, browser):
     from yingshe.core.registry import SECTIONS
 
     page = _page(browser, studio["url"])
+    # every example shows its picture (the grid loads lazily: ask for all of them, as a scroll would)
+    page.wait_for_function("document.querySelectorAll('.ys-home img').length >= 20", timeout=30_000)
+    page.evaluate("document.querySelectorAll('.ys-home img').forEach(i => { i.loading = 'eager'; })")
+    page.wait_for_function("Array.from(document.querySelectorAll('.ys-home img')).every(i => i.complete && i.naturalWidth > 0)",
+                           timeout=30_000)
     _shot(page, "30-home")
     for key in ("algorithmic", "words", "sound", "video", "photos"):
         assert page.locator(f"#home-{key} .thumbnail-item").count() >= 1, key
