@@ -112,4 +112,5 @@ CAPTION = "attractor swirls"
 
 MAPPING = register(Mapping("attractor", "Clifford and De Jong strange attractors as glowing density maps",
                            "algorithmic", AttractorRecipe, run, realtime=False, inputs=(PALETTE_INPUT,), rank=20,
-                           examples=(Example("A De Jong attractor", {"kind": "dejong", "size": 768}),)))
+                           examples=(Example("A De Jong attractor",
+                                             {"kind": "dejong", "a": 1.4, "b": -2.3, "c": 2.4, "d": -2.1, "size": 768}),)))
