@@ -364,3 +364,44 @@ def test_webcam_frames_are_painted_live_and_nothing_is_saved(tmp_path):
     assert studio.gallery() == [] and not list(studio.output.glob("*.png"))  # (.examples holds the picked painting)
     with pytest.raises(BadInput, match="webcam"):
         studio.webcam_frame("julia", {}, {}, frame)
+
+
+def test_the_studios_own_routes_ask_for_the_same_login(tmp_path, monkeypatch):
+    """With --auth, yingshe/live and yingshe/gallery answer 401 until the person has logged in
+    through Gradio's own form (its cookie), then work."""
+    import http.cookiejar
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from yingshe.core.registry import get
+    from yingshe.studio.app import launch
+    from yingshe.studio.service import free_port
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))  # launch() sets it: put it back afterwards
+    demo, url = launch(tmp_path / "out", port=free_port(), auth=("ann", "secret"), block=False, quiet=True)
+    base = url.rstrip("/")
+    values = to_values(get("mandelbrot").recipe(), get("mandelbrot").recipe)
+    body = json.dumps({"values": values, "files": {}}).encode()
+
+    def status(opener, path, data=None):
+        req = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
+        try:
+            with opener.open(req, timeout=60) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    try:
+        anyone = urllib.request.build_opener()
+        assert status(anyone, "/yingshe/live/mandelbrot?coarse=1", body) == 401
+        assert status(anyone, "/yingshe/gallery") == 401
+        ann = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = urllib.parse.urlencode({"username": "ann", "password": "secret"}).encode()
+        with ann.open(urllib.request.Request(base + "/login", data=form), timeout=60) as r:
+            assert r.status == 200
+        assert status(ann, "/yingshe/live/mandelbrot?coarse=1", body) == 200
+        assert status(ann, "/yingshe/gallery") == 200
+    finally:
+        demo.close()

@@ -186,17 +186,31 @@ class _Tab:
 _BASE_JS = '((window.gradio_config && window.gradio_config.root) ? window.gradio_config.root.replace(/\\/$/, "") + "/" : "")'
 
 
+def hush_live_js(name: str) -> str:
+    """Run before a job starts: live previews of ``name`` still on their way are dropped (their
+    answers would otherwise replace the job's result in the page). Passes the inputs through."""
+    return """
+(...args) => {
+  const all = (window.__ysLive = window.__ysLive || {});
+  const me = (all[%(name)s] = all[%(name)s] || {seq: 0, urls: []});
+  me.seq += 1;
+  me.failed = me.seq;  /* and no full-size preview is asked for after this */
+  return args.length === 1 ? args[0] : args;
+}
+""" % {"name": json.dumps(name)}
+
+
 def live_js(name: str, inputs: list[str], n_controls: int, *, coarse: bool) -> str:
     """The page's side of a live preview: POST the controls' and inputs' values to
     ``yingshe/live/NAME`` and show the JPEG that comes back. Arguments, as the event passes them:
-    the live checkbox, the picture and status shown now (returned unchanged when nothing is to
-    change), then the controls in recipe order and the inputs in ``inputs`` order. A newer move
+    the live checkbox, then the controls in recipe order and the inputs in ``inputs`` order; the
+    outputs (picture, status) get Gradio's "no change" update when there is nothing to show. A newer move
     makes an older answer stale: it is dropped, never shown over the newer one."""
     return """
-async (live, shown, status, ...rest) => {
+async (live, ...rest) => {
   const all = (window.__ysLive = window.__ysLive || {});
   const me = (all[%(name)s] = all[%(name)s] || {seq: 0, urls: []});
-  const keep = [shown, status];
+  const keep = [{__type__: "update"}, {__type__: "update"}];  /* outputs left as they are */
   if (!live) return keep;
   if (%(coarse)s) {
     me.seq += 1;
@@ -212,10 +226,10 @@ async (live, shown, status, ...rest) => {
     r = await fetch(%(base)s + "yingshe/live/" + encodeURIComponent(%(name)s) + "?coarse=%(c)d",
                     {method: "POST", body: me.body, headers: {"Content-Type": "application/json"}});
   } catch (e) {
-    return [shown, "⚠️ the studio did not answer: " + e];
+    return [keep[0], "⚠️ the studio did not answer: " + e];
   }
   if (seq !== me.seq) return keep;
-  if (!r.ok) { me.failed = seq; return [shown, "⚠️ " + (await r.text())]; }
+  if (!r.ok) { me.failed = seq; return [keep[0], "⚠️ " + (await r.text())]; }
   const blob = await r.blob();
   if (seq !== me.seq) return keep;
   const url = URL.createObjectURL(blob);
@@ -233,9 +247,9 @@ async (live, shown, status, ...rest) => {
 def gallery_js(*, first: bool = False, step: int = 0) -> str:
     """The page's side of the gallery grid: GET ``yingshe/gallery`` with the filters → the grid's
     items, the rows' ids, the count, the page line and the page number (the event's outputs).
-    Also given what the grid shows now, which it keeps when the answer is the same."""
+    Also given the rows and lines shown now: when the answer is the same, nothing is redrawn."""
     return """
-async (mapping, kind, since, text, page, shown, rows, info, pageinfo) => {
+async (mapping, kind, since, text, page, rows, info, pageinfo) => {
   const q = new URLSearchParams({mapping: mapping ?? "all", kind: kind ?? "all", since: since ?? "any time",
                                  text: text ?? "", page: %(first)s ? 0 : (page ?? 0), step: %(step)d});
   const me = (window.__ysGallery = window.__ysGallery || {});
@@ -244,7 +258,7 @@ async (mapping, kind, since, text, page, shown, rows, info, pageinfo) => {
     if (!r.ok) return [[], [], "⚠️ " + (await r.text()), "", 0];
     const got = await r.json();
     if (JSON.stringify([got.rows, got.info, got.pageinfo]) === JSON.stringify([rows, info, pageinfo]))
-      return [shown, rows, info, pageinfo, got.page];  /* unchanged (the page loaded it): nothing redrawn */
+      return [{__type__: "update"}, {__type__: "update"}, {__type__: "update"}, {__type__: "update"}, got.page];  /* unchanged: nothing redrawn */
     return [got.items, got.rows, got.info, got.pageinfo, got.page];
   })();
   me.latest = p;
@@ -451,7 +465,8 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                 for up in studio.run(name, t.values(data), t.files(data), key=key):
                     yield _job_outputs(up, progress, studio)
 
-            t.run.click(run_job, inputs=all_inputs, outputs=t.outputs,
+            # js: a live preview still on its way must not land over what Run makes (drop it first)
+            t.run.click(run_job, inputs=all_inputs, outputs=t.outputs, js=hush_live_js(name),
                         concurrency_limit=concurrency, concurrency_id="jobs", show_progress="full",
                         show_progress_on=[t.status], api_name=f"run_{name.replace('-', '_')}")
 
@@ -500,6 +515,7 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                         yield _job_outputs(up, progress, studio)
 
                 t.grid_run.click(run_grid, inputs=all_inputs | {t.gx, t.gxv, t.gy, t.gyv}, outputs=t.outputs,
+                                 js=hush_live_js(name),
                                  concurrency_limit=concurrency, concurrency_id="jobs", show_progress_on=[t.status])
 
             if t.mapping.realtime:
@@ -508,7 +524,7 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                 # request (~20 ms) instead of a queued event (~80-150 ms). The coarse picture comes
                 # first; .then() asks for the full one unless a newer move has started.
                 names = list(t.inputs)
-                live_inputs = [t.live, t.image, t.status] + t.components + [t.inputs[n] for n in names]
+                live_inputs = [t.live] + t.components + [t.inputs[n] for n in names]
                 coarse = dict(fn=None, inputs=live_inputs, outputs=[t.image, t.status], show_progress="hidden",
                               js=live_js(name, names, len(t.components), coarse=True))
                 final = dict(coarse, js=live_js(name, names, len(t.components), coarse=False))
@@ -635,7 +651,7 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
         # not by a queued event and 48 picture requests; the first page is fetched when the page
         # loads, so the tab shows it as soon as it opens, and again when the tab is chosen.
         g_outs = [g_gallery, g_rows, g_info, g_pageinfo, g_page]
-        g_in = [g_mapping, g_kind, g_since, g_text, g_page, g_gallery, g_rows, g_info, g_pageinfo]
+        g_in = [g_mapping, g_kind, g_since, g_text, g_page, g_rows, g_info, g_pageinfo]
         for ev in (g_refresh.click, g_mapping.input, g_kind.input, g_since.input, g_text.submit, gallery_tab.select):
             ev(None, inputs=g_in, outputs=g_outs, js=gallery_js(first=True), show_progress="hidden")
         demo.load(None, inputs=g_in, outputs=g_outs, js=gallery_js(first=True), show_progress="hidden")
