@@ -27,6 +27,7 @@ generated from them, like recipes are for mappings.
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import json
 import math
@@ -182,6 +183,13 @@ def resolve_config(cfg_cls: type[TrainConfig], given: dict, *, data: str, out: s
 
 # --------------------------------------------------------------------------- distributed
 
+def _leave_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def dist_setup(device_name: str):
     """(rank, world, device). Initialises torch.distributed when launched by torchrun."""
     import torch
@@ -195,6 +203,9 @@ def dist_setup(device_name: str):
         return 0, 1, device
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        # leave the group before the interpreter tears down: otherwise gloo's threads can abort the
+        # process at exit now and then ("terminate called without an active exception", exit -6)
+        atexit.register(_leave_group)
     rank = dist.get_rank()
     if device.type == "cuda":
         local = int(os.environ.get("LOCAL_RANK", "0"))
