@@ -617,10 +617,11 @@ class Studio:
 
         mapping = None if mapping in (None, "", "all") else mapping
         kind = None if kind in (None, "", "all") else kind
-        rows, total = self.gallery_page(mapping, kind, since or "any time", text or "", page=0)
+        page = max(0, int(page or 0) + int(step))
+        rows, total = self.gallery_page(mapping, kind, since or "any time", text or "", page=page)
         pages = max(1, -(-total // self.page_size))
-        page = min(max(0, int(page or 0) + int(step)), pages - 1)
-        if page:
+        if page > pages - 1:  # past the end (the gallery shrank, or "older" on the last page): the last one
+            page = pages - 1
             rows, total = self.gallery_page(mapping, kind, since or "any time", text or "", page=page)
         items = []
         for r in rows:
