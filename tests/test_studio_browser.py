@@ -103,6 +103,9 @@ def _open(page, name):
     section = "nothing" if name == "latent explorer" else get(name).where
     page.get_by_role("tab", name=SECTIONS[section], exact=True).click()
     page.get_by_role("tab", name=name, exact=True).click()
+    # A tab's controls mount when it first opens, and Gradio sets their values once more a few
+    # frames later: text typed in that moment (~50 ms; no person is that quick) is put back.
+    page.wait_for_timeout(300)
 
 
 def _shot(page, name):
@@ -112,8 +115,27 @@ def _shot(page, name):
 def _set(page, elem_id, value):
     """Type into a slider's number box, a number box or a text box, and commit it."""
     box = page.locator(f"#{elem_id} input[type=number], #{elem_id} textarea, #{elem_id} input[type=text]").first
-    box.fill(str(value))
-    box.press("Tab")
+    for _ in range(3):
+        box.fill(str(value))
+        box.press("Tab")
+        try:  # it stays: see _open (a value typed as a tab mounts can be put back)
+            page.wait_for_function("([e, v]) => { const b = document.querySelector(e); return b && (b.value === v || "
+                                   "(b.value !== '' && Number(b.value) === Number(v))); }",
+                                   arg=[f"#{elem_id} input[type=number], #{elem_id} textarea, #{elem_id} input[type=text]",
+                                        str(value)], timeout=2_000)
+            page.wait_for_timeout(50)
+            if box.input_value() == str(value) or _same_number(box.input_value(), value):
+                return
+        except sync_api.TimeoutError:
+            pass
+    raise AssertionError(f"#{elem_id} would not keep {value!r}: it shows {box.input_value()!r}")
+
+
+def _same_number(shown: str, value) -> bool:
+    try:
+        return float(shown) == float(value)
+    except ValueError:
+        return False
 
 
 def _wait_text(page, elem_id, text, timeout=120_000):
