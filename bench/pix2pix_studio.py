@@ -4,14 +4,15 @@ Playwright, as tests/test_studio_browser.py does; Debian's chromium, never `play
 
     nice -n 10 python bench/pix2pix_studio.py [--model edges2monet] [--strokes 4] [--shot FILE]
 
-Prints per-stroke seconds from mouse-up to the new picture (this includes Gradio's round trip,
-the PNG upload of the canvas and the coarse 128 px preview the studio shows first) and saves a
-screenshot of the tab after the last stroke.
+Prints per-stroke seconds from mouse-up to the new 256 px translation on the page (this includes
+the pad's PNG, the coarse 128 px preview the studio shows first, then the full one) and saves a
+screenshot of the tab after the last stroke. ``--url`` times a studio already running.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -30,12 +31,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="edges2monet")
     ap.add_argument("--strokes", type=int, default=4)
+    ap.add_argument("--url", help="a studio already running (default: start one)")
     ap.add_argument("--shot", default=str(ROOT / "bench" / "results" / "pix2pix-studio-canvas.png"))
     a = ap.parse_args()
     from yingshe.core.registry import SECTIONS, get
 
     base = Path(tempfile.mkdtemp(prefix="ys-canvas-"))
-    with running_studio(str(base / "out"), str(base / "home"), "--threads", "1") as url:
+    studio = (contextlib.nullcontext(a.url) if a.url
+              else running_studio(str(base / "out"), str(base / "home"), "--threads", "1"))
+    with studio as url:
         with chromium_page(url, 1400, 1100) as page:
             page.get_by_role("tab", name=SECTIONS[get("translate").where], exact=True).click()
             page.get_by_role("tab", name="translate", exact=True).click()
@@ -43,12 +47,12 @@ def main() -> None:
                 box = page.locator("#translate-model input, #translate-model textarea").first
                 box.fill(a.model)
                 box.press("Enter")
-            canvas = page.locator("#translate-input-image canvas").first
+            canvas = page.locator("#translate-input-image-pad canvas").first
             canvas.wait_for(timeout=60_000)
-            page.get_by_role("button", name="Brush", exact=True).first.click()
             time.sleep(0.5)
+            canvas.scroll_into_view_if_needed()
             cb = canvas.bounding_box()
-            side = min(cb["width"], cb["height"]) * 0.6  # strokes within the white 256 px page in the middle
+            side = min(cb["width"], cb["height"]) * 0.8  # strokes well inside the pad
             cb = {"x": cb["x"] + (cb["width"] - side) / 2, "y": cb["y"] + (cb["height"] - side) / 2,
                   "width": side, "height": side}
             out = page.locator("#translate-output img")

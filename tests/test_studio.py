@@ -204,6 +204,56 @@ def test_live_route_answers_jpeg_and_reads_only_the_studios_files(tmp_path):
     for item in (str(outside), {"path": "/etc/passwd"},
                  {"composite": {"path": str(studio.output / ".." / "secret.png")}}):
         assert "not a file of this studio" in bad("translate", {"values": tvalues, "files": {"image": item}})
+    # the sketch pad sends its drawing inline, as a PNG data URL: translated, nothing saved
+    import base64
+
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    r = client.post("/yingshe/live/translate?coarse=0", json={"values": tvalues, "files": {"image": url}})
+    assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (256, 256), r.text
+    assert studio.gallery() == [] and not (studio.output / "inputs").exists()
+    # ...and bad ones are one-line refusals, checked before anything is decoded
+    huge = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(huge, "PNG")  # a small file of 64 M pixels
+    for item, why in (("data:text/html;base64,PGI+", "PNG, JPEG or WebP"),
+                      ("data:image/png;base64,@@@", "not valid base64"),
+                      ("data:image/png;base64," + base64.b64encode(b"not a png").decode(), "not an image"),
+                      ("data:image/png;base64," + base64.b64encode(huge.getvalue()).decode(), "pixel limit"),
+                      ("data:image/png;base64," + "A" * (studio.max_upload_bytes * 2), "upload limit")):
+        assert why in bad("translate", {"values": tvalues, "files": {"image": item}}), why
+
+
+def test_sketch_pad_value_runs_and_keeps_the_drawing(tmp_path):
+    """Run with the pad's value: a data URL (kept under output/inputs, named by its sha256, so
+    recreate finds it), a picture path under the output folder, never a path outside it."""
+    import base64
+    import io
+
+    from PIL import ImageDraw
+
+    from yingshe.core.registry import get
+
+    studio = Studio(tmp_path / "out")
+    img = Image.new("RGBA", (256, 200), (0, 0, 0, 0))  # the pad: transparent, black strokes
+    ImageDraw.Draw(img).line([(20, 150), (230, 40)], fill="black", width=3)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    values = to_values(get("translate").recipe(size=64), get("translate").recipe)
+    done = list(studio.run("translate", values, {"image": url}))[-1]
+    assert done.kind == "done", done.status()
+    source = read_record(done.path)["inputs"]["image"][0]["source"]
+    kept = np.asarray(Image.open(source))
+    assert Path(source).parent == studio.output / "inputs" and kept.shape == (200, 256, 3)
+    assert kept[0, 0].tolist() == [255, 255, 255] and kept.min() == 0  # flattened on white
+    inside = studio.output / "inputs" / "again.png"
+    Image.fromarray(kept).save(inside)
+    assert list(studio.run("translate", values, {"image": str(inside)}))[-1].kind == "done"
+    outside = tmp_path / "secret.png"
+    Image.fromarray(kept).save(outside)
+    last = list(studio.run("translate", values, {"image": str(outside)}))[-1]
+    assert last.kind == "error" and "not a file of this studio" in last.status()
 
 
 def test_gallery_route_pages_with_thumbnails_inline(tmp_path):

@@ -465,3 +465,101 @@ def test_home_example_then_send_to_another_mapping(studio, browser):
     page.get_by_role("tab", name="gallery", exact=True).click()
     page.wait_for_selector("#gallery-grid .thumbnail-item", timeout=30_000)
     _shot(page, "34-gallery")
+
+
+def _pad_ink(page, elem_id) -> int:
+    """Dark pixels on a sketch pad's canvas (what the page shows)."""
+    return page.evaluate(
+        "(id) => { const c = document.querySelector('[data-ys-pad=\"' + id + '\"] canvas');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+        " for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 128 && d[i] < 100) n++; return n; }", elem_id)
+
+
+def _pad_value(page) -> str:
+    return page.locator("#translate-input-image :is(input, textarea)").first.input_value()
+
+
+def test_sketch_pad_translates_strokes_live_and_run_saves_the_drawing(studio, browser):
+    """The translate tab's pad: a stroke is translated live (nothing saved), Run saves the drawing
+    as the input, undo works, a built-in drawing or one's own picture put on the pad shows there;
+    a mask's pad draws white on black."""
+    import base64
+    import io
+
+    from yingshe.core.records import read_record
+
+    out = studio["out"]
+    page = _page(browser, studio["url"])
+    _open(page, "translate")
+    canvas = page.locator("#translate-input-image-pad canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert _pad_ink(page, "translate-input-image") == 0
+    before = set(out.glob("translate-*"))
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.7)
+    page.mouse.down()
+    for k in range(1, 9):
+        page.mouse.move(box["x"] + box["width"] * (0.2 + 0.6 * k / 8), box["y"] + box["height"] * (0.7 - 0.4 * k / 8))
+    page.mouse.up()
+    _wait_text(page, "translate-status", "press Run", timeout=60_000)  # the full live translation
+    ink = _pad_ink(page, "translate-input-image")
+    assert ink > 100
+    assert set(out.glob("translate-*")) == before  # a live preview saves nothing
+    value = _pad_value(page)
+    assert value.startswith("data:image/png;base64,")
+    _shot(page, "40-sketch-pad-live")
+    page.click("#translate-run")
+    _wait_text(page, "translate-status", "saved", timeout=120_000)
+    made = [p for p in set(out.glob("translate-*.png")) - before]
+    assert len(made) == 1
+    drawn = read_record(made[0])["inputs"]["image"][0]
+    kept = out / "inputs" / Path(drawn["source"]).name
+    assert kept.is_file()  # the drawing itself is kept, so recreate finds it
+    shown = Image.open(io.BytesIO(base64.b64decode(value.split(",", 1)[1]))).convert("RGBA")
+    flat = Image.new("RGBA", shown.size, "white")
+    flat.alpha_composite(shown)
+    drawing = np.asarray(Image.open(kept).convert("RGB"))
+    assert drawing.shape == (256, 256, 3) and (drawing < 100).any()
+    assert np.array_equal(drawing, np.asarray(flat.convert("RGB")))  # exactly what the pad showed
+    # undo takes the stroke away, and the empty pad is sent on
+    page.get_by_role("button", name="↶ undo").click()
+    page.wait_for_function("(v) => document.querySelector('#translate-input-image :is(input, textarea)').value !== v",
+                           arg=value)
+    assert _pad_ink(page, "translate-input-image") == 0
+    # a built-in drawing put on the pad shows there
+    page.locator("#translate-pick-image input").fill("drawing: ")
+    page.get_by_role("option").filter(has_text="drawing:").first.click()
+    page.wait_for_function("(id) => { const c = document.querySelector('[data-ys-pad=\"' + id + '\"] canvas');"
+                           " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                           " for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 128 && d[i] < 100) return true;"
+                           " return false; }", arg="translate-input-image", timeout=30_000)
+    assert ".examples" in _pad_value(page)
+    _shot(page, "41-sketch-pad-built-in")
+    # a picture of one's own, opened onto the pad (an upload under the output folder): shown, translated
+    mine = studio["base"] / "mine.png"
+    Image.new("RGB", (300, 150), "white").save(mine)
+    from PIL import ImageDraw
+
+    im = Image.open(mine)
+    ImageDraw.Draw(im).rectangle([40, 30, 260, 120], outline="black", width=4)
+    im.save(mine)
+    with page.expect_file_chooser() as chooser:
+        page.click("#translate-input-image-upload")
+    chooser.value.set_files(str(mine))
+    page.wait_for_function("(id) => { const c = document.querySelector('[data-ys-pad=\"' + id + '\"] canvas');"
+                           " return c.width === 256 && c.height === 128; }", arg="translate-input-image", timeout=30_000)
+    assert ".studio-cache" in _pad_value(page) and _pad_ink(page, "translate-input-image") > 100
+    # a mask's pad (diffuse: white where to redraw) draws white on black
+    _open(page, "diffuse")
+    mask = page.locator("#diffuse-input-mask-pad canvas")
+    mask.scroll_into_view_if_needed()
+    m = mask.bounding_box()
+    page.mouse.move(m["x"] + m["width"] * 0.3, m["y"] + m["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(m["x"] + m["width"] * 0.7, m["y"] + m["height"] * 0.5, steps=5)
+    page.mouse.up()
+    page.wait_for_function("document.querySelector('#diffuse-input-mask :is(input, textarea)').value.startsWith('data:')")
+    url = page.locator("#diffuse-input-mask :is(input, textarea)").first.input_value()
+    drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L"))
+    assert drawn[0, 0] == 0 and drawn[128, 128] == 255 and (drawn == 255).mean() < 0.2
+    page.context.close()

@@ -62,6 +62,8 @@ class InputSpec:
     from_recipe: bool = False
     #: a picture a person may draw: the studio offers a sketch canvas (and upload) for it
     sketch: bool = False
+    #: the drawing is a mask: white strokes on black (white marks where the mapping acts)
+    mask: bool = False
 
 
 @dataclass(frozen=True)

@@ -378,7 +378,7 @@ MAPPING = register(Mapping(
     inputs=(InputSpec("prompt", "text", "what to draw; (word:1.3) and [word] weigh words, as in AUTOMATIC1111"),
             InputSpec("init", "image", "img2img: the picture to start from", required=False),
             InputSpec("mask", "image", "inpainting: white where to redraw (needs --init)", required=False,
-                      sketch=True)),
+                      sketch=True, mask=True)),
     outputs=("image",),
     section="words",
     rank=5,

@@ -17,11 +17,13 @@ from pathlib import Path
 import gradio as gr
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from PIL import Image
 
 from yingshe.core.errors import BadInput
 from yingshe.core.registry import SECTIONS
 from yingshe.studio.controls import Control, controls_for, to_values
+from yingshe.studio.pad import CSS as PAD_CSS
+from yingshe.studio.pad import HEAD as PAD_HEAD
+from yingshe.studio.pad import SketchPad
 from yingshe.studio.service import Studio, Update
 
 CSS = """
@@ -71,13 +73,6 @@ def input_component(spec, elem_id: str):
         return gr.Audio(label=label, type="filepath", sources=["upload"], elem_id=elem_id)
     if kinds == ["video"] and not spec.multiple:
         return gr.Video(label=label, sources=["upload"], elem_id=elem_id)
-    if kinds == ["image"] and getattr(spec, "sketch", False) and not spec.multiple:
-        # a canvas to draw on (black pen on white), or a picture to upload and draw over
-        return gr.ImageEditor(label=label, type="pil", image_mode="RGBA", format="png", elem_id=elem_id,
-                              value=Image.new("RGB", (256, 256), "white"), canvas_size=(256, 256), height=380,
-                              sources=("upload", "clipboard"), layers=False, transforms=(),
-                              brush=gr.Brush(default_size=3, colors=["#000000", "#ffffff"], default_color="#000000",
-                                             color_mode="fixed"))
     types = {"image": "image", "video": "video", "audio": "audio", "midi": ".mid"}
     return gr.File(label=label, file_count="multiple" if spec.multiple else "single", elem_id=elem_id, height=110,
                    file_types=[types[k] for k in kinds if k in types] + ([".midi"] if "midi" in kinds else []))
@@ -92,6 +87,7 @@ class _Tab:
         self.components: list = []
         self.inputs: dict[str, object] = {}
         self.pickers: dict[str, object] = {}
+        self.pads: dict[str, SketchPad] = {}
         name = mapping.name
         gr.Markdown(f"**{name}** — {mapping.summary}" + (" · *live: renders as you move a control*"
                                                          if mapping.realtime else ""))
@@ -100,7 +96,13 @@ class _Tab:
                 for spec in mapping.inputs:
                     if spec.from_recipe:
                         continue
-                    self.inputs[spec.name] = input_component(spec, f"{name}-input-{spec.name}")
+                    elem_id = f"{name}-input-{spec.name}"
+                    if spec.sketch and spec.kind == "image" and not spec.multiple:  # a pad to draw on
+                        label = f"{spec.name}{'' if spec.required else ' (optional)'} — {spec.help}"
+                        self.pads[spec.name] = pad = SketchPad(elem_id, label, mask=spec.mask)
+                        self.inputs[spec.name] = pad.value
+                    else:
+                        self.inputs[spec.name] = input_component(spec, elem_id)
                     samples = studio.samples_for(spec.kind)
                     if samples:
                         self.pickers[spec.name] = gr.Dropdown(
@@ -125,7 +127,7 @@ class _Tab:
                 with gr.Row():
                     self.run = gr.Button("Run", variant="primary", elem_id=f"{name}-run")
                     self.stop = gr.Button("Stop", variant="stop", elem_id=f"{name}-stop")
-                self.live = gr.Checkbox(value=True, label="live preview (coarse first, then 512 px)",
+                self.live = gr.Checkbox(value=True, label=f"live preview (coarse first, then up to {studio.live_size} px)",
                                         elem_id=f"{name}-live", visible=mapping.realtime)
                 outs = set(mapping.outputs)
                 self.image = gr.Image(label="result", type="pil", format="png", interactive=False,
@@ -518,6 +520,7 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                                  js=hush_live_js(name),
                                  concurrency_limit=concurrency, concurrency_id="jobs", show_progress_on=[t.status])
 
+            pad_changes = [pad.wire() for pad in t.pads.values()]
             if t.mapping.realtime:
                 # The page fetches live previews itself from /yingshe/live (see add_routes): no
                 # Gradio event reaches the server, so a preview costs the render and one small
@@ -536,9 +539,13 @@ def build(studio: Studio, *, concurrency: int = 1, title: str = "yingshe studio"
                     else:  # number and text boxes: when Enter is pressed
                         comp.submit(**coarse).then(**final)
                 dice.then(**coarse).then(**final)
+                for changed in pad_changes:
+                    changed.then(**coarse).then(**final)
                 t.live.input(**coarse).then(**final)
                 for spec in t.mapping.inputs:
-                    if spec.name in t.inputs:  # a drawing's strokes, an uploaded palette picture
+                    if spec.name in t.pads:  # a stroke, or a picture put on the pad: its value changes
+                        continue
+                    if spec.name in t.inputs:  # an uploaded palette picture
                         t.inputs[spec.name].input(**coarse).then(**final)
                         if spec.name in t.pickers:
                             t.pickers[spec.name].input(**coarse).then(**final)
@@ -790,7 +797,7 @@ def launch(output: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 78
     app, url, share_url = demo.launch(
         server_name=host, server_port=port, share=share, auth=auth, allowed_paths=[str(studio.output)],
         max_file_size=int(max_upload_mb * 2**20), ssr_mode=False, prevent_thread_lock=True, quiet=quiet,
-        show_error=True, footer_links=[], css=CSS, mcp_server=False, enable_monitoring=False)
+        show_error=True, footer_links=[], css=CSS + PAD_CSS, head=PAD_HEAD, mcp_server=False, enable_monitoring=False)
     add_routes(app, studio)
     worker = studio.prepare_examples()  # missing thumbnails: rendered by a niced process, never while a page loads
     if block:

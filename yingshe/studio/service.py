@@ -129,6 +129,39 @@ class Studio:
                            f"{self.max_upload_pixels:,}-pixel upload limit")
         return decode_image(data, name=name, what=what)
 
+    def pad_value(self, item) -> Image.Image | str:
+        """A sketch pad's value as the page sends it: the drawing as a ``data:image/png;base64,``
+        URL (→ the picture, within the upload limits, checked before anything is decoded), or the
+        path of a picture it was loaded from (a built-in, an upload, a sent artwork) — only under
+        the output folder: the value comes from the page, so it is untrusted."""
+        if not isinstance(item, str):
+            raise BadInput("drawing: not a picture")
+        if item.startswith("data:"):
+            head, sep, body = item.partition(",")
+            if not sep or head.lower() not in ("data:image/png;base64", "data:image/jpeg;base64",
+                                               "data:image/webp;base64"):
+                raise BadInput("drawing: a data URL of a PNG, JPEG or WebP picture is expected")
+            if len(body) > self.max_upload_bytes * 4 // 3 + 4:
+                raise BadInput(f"drawing: more than the studio's {_human(self.max_upload_bytes)} upload limit")
+            import base64
+            import binascii
+
+            try:
+                data = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError):
+                raise BadInput("drawing: the data URL is not valid base64") from None
+            try:  # the header alone says how many pixels it would decode to
+                with Image.open(io.BytesIO(data)) as probe:
+                    w, h = probe.size
+            except Exception:
+                w = h = 0  # decode_image gives the precise reason
+            if w * h > self.max_upload_pixels:
+                raise BadInput(f"drawing: {w}x{h} is more than the studio's {self.max_upload_pixels:,}-pixel limit")
+            return decode_image(data, name="<drawing>", what="drawing")
+        if not self.under_output(item) or not Path(item).is_file():
+            raise BadInput("drawing: not a file of this studio")
+        return item
+
     def keep_upload(self, path: str | os.PathLike, what: str = "image", kind: str = "image") -> sources.Source:
         """Check an upload and keep a copy under ``output/inputs/`` (named by its sha256), so the
         artwork's record points at a file that ``recreate`` can load again."""
@@ -181,8 +214,9 @@ class Studio:
             else:
                 items = [got]
             kind = spec.kind.split("|")[0]
-            if spec.sketch:  # a sketch canvas: its drawing, flattened on white
-                items = [d for d in (drawn_image(i) for i in items) if d is not None]
+            if spec.sketch:  # a sketch pad (a data URL or a path) or an editor's layers: flattened on white
+                items = [d for d in (drawn_image(self.pad_value(i) if isinstance(i, str) else i) for i in items)
+                         if d is not None]
             if not items and spec.required:
                 raise BadInput(f"{mapping.name} needs {'a' if kind != 'audio' else 'an'} {spec.name} "
                                f"{kind.replace('audio', 'audio file')}: {spec.help}")
@@ -543,12 +577,17 @@ class Studio:
         folder (Gradio's uploads and the built-in samples live there) are read."""
         local = {}
         for name, got in (files or {}).items():
-            paths = [_page_path(item) for item in (got if isinstance(got, (list, tuple)) else [got])]
-            paths = [p for p in paths if p]
-            for path in paths:
-                if not self.under_output(path):
+            items = []
+            for item in (got if isinstance(got, (list, tuple)) else [got]):
+                if isinstance(item, str) and item.startswith("data:"):  # a sketch pad's drawing
+                    items.append(self.pad_value(item))
+                    continue
+                path = _page_path(item)
+                if path and not self.under_output(path):
                     raise BadInput(f"{name}: not a file of this studio")
-            local[name] = paths if isinstance(got, (list, tuple)) else (paths[0] if paths else None)
+                if path:
+                    items.append(path)
+            local[name] = items if isinstance(got, (list, tuple)) else (items[0] if items else None)
         img = self.live_picture(mapping_name, values, local, coarse=coarse, upscale=False)
         buf = io.BytesIO()
         img.convert("RGB").save(buf, "JPEG", quality=90)
