@@ -155,7 +155,7 @@ def pad_html(elem_id: str, label: str, *, mask: bool = False) -> str:
     ink, paper = ("#ffffff", "#000000") if mask else ("#000000", "#ffffff")
     return (f'<div class="ys-pad" data-ys-pad="{html.escape(elem_id)}" data-ys-ink="{ink}" data-ys-paper="{paper}">'
             f'<div class="ys-pad-label">{html.escape(label)}</div>'
-            f'<canvas width="{PAD_SIDE}" height="{PAD_SIDE}"></canvas>'
+            f'<canvas width="{PAD_SIDE}" height="{PAD_SIDE}" role="img" aria-label="{html.escape(label)}"></canvas>'
             '<div class="ys-pad-tools">'
             '<button type="button" data-ys-tool="pen" class="ys-on">✏️ pen</button>'
             '<button type="button" data-ys-tool="eraser">eraser</button>'
