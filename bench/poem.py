@@ -138,31 +138,43 @@ def memorisation(poems: list[dict], train_docs, language: str) -> dict:
         norm = _norm_en
     lines = [norm(x) for p in poems for x in p["lines"]]
     copied = [x for x in lines if x in corpus_lines]
+    # Grow L one character at a time, updating each window's polynomial hash in place
+    # (h_{L+1}[i] = h_L[i]·B + a[i+L], O(n) per L), and stop at the first L no poem shares.
     longest = [0] * len(texts)
     example = [""] * len(texts)
     L = 4
     corpus = np.frombuffer(corpus_text.encode("utf-32-le"), dtype=np.uint32)
+    arrs = [np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32) for t in texts]
+    hc = _rolling(corpus, L)
+    hts = [_rolling(a, L) if len(a) >= L else None for a in arrs]
     while True:
-        ref = np.unique(_rolling(corpus, L))
+        ref = np.unique(hc)
         hit_any = False
-        for i, t in enumerate(texts):
-            arr = np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32)
-            if len(arr) < L:
+        for i, h in enumerate(hts):
+            if h is None or not len(h):
                 continue
-            h = _rolling(arr, L)
-            found = np.isin(h, ref)
+            k = np.minimum(np.searchsorted(ref, h), len(ref) - 1)  # ref is sorted: no np.isin re-sort
+            found = ref[k] == h
             if found.any():
                 hit_any = True
                 longest[i] = L
                 j = int(np.argmax(found))
-                example[i] = t[j:j + L]
-        if not hit_any or L > 400:
+                example[i] = texts[i][j:j + L]
+        if not hit_any or L >= min(400, len(corpus)):
             break
+        hc = _extend(hc, corpus, L)
+        hts = [_extend(h, a, L) if h is not None and len(a) > L else None for h, a in zip(hts, arrs)]
         L += 1
     best = int(np.argmax(longest))
     return {"lines": len(lines), "copied_lines": len(copied), "copied_share": len(copied) / max(1, len(lines)),
             "copied_examples": sorted(set(copied))[:8], "longest_span": longest[best],
             "longest_span_text": example[best], "median_longest_span": float(np.median(longest))}
+
+
+def _extend(h: np.ndarray, arr: np.ndarray, L: int) -> np.ndarray:
+    """Hashes of the windows of length L + 1 from those of length L (len(h) = len(arr) - L + 1)."""
+    with np.errstate(over="ignore"):
+        return h[:-1] * np.uint64(1_000_003) + arr[L:].astype(np.uint64)
 
 
 def _rolling(arr: np.ndarray, L: int) -> np.ndarray:

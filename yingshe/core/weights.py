@@ -101,7 +101,7 @@ ZOO.update({
         package=("yingshe", "sequence/zoo/tang-poem.safetensors")),
     "english-verse": WeightsEntry(
         "english-verse", "yingshe-lm",
-        "character Transformer (4 layers, 192 wide, 1.8 M parameters, fp16) trained on Shakespeare's sonnets and "
+        "character Transformer (6 layers, 256 wide, 4.7 M parameters, fp16) trained on Shakespeare's sonnets and "
         "plays' verse, Blake and Milton",
         package=("yingshe", "sequence/zoo/english-verse.safetensors")),
 })
