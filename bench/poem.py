@@ -140,18 +140,20 @@ def memorisation(poems: list[dict], train_docs, language: str) -> dict:
     copied = [x for x in lines if x in corpus_lines]
     # Grow L one character at a time, updating each window's polynomial hash in place
     # (h_{L+1}[i] = h_L[i]·B + a[i+L], O(n) per L), and stop at the first L no poem shares.
+    # The hashes of length-1 windows are the characters themselves; a text shorter than L has none.
     longest = [0] * len(texts)
     example = [""] * len(texts)
-    L = 4
     corpus = np.frombuffer(corpus_text.encode("utf-32-le"), dtype=np.uint32)
     arrs = [np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32) for t in texts]
-    hc = _rolling(corpus, L)
-    hts = [_rolling(a, L) if len(a) >= L else None for a in arrs]
+    hc, hts = corpus.astype(np.uint64), [a.astype(np.uint64) for a in arrs]
+    for L in range(1, 4):
+        hc, hts = _extend(hc, corpus, L), [_extend(h, a, L) for h, a in zip(hts, arrs)]
+    L = 4
     while True:
         ref = np.unique(hc)
         hit_any = False
         for i, h in enumerate(hts):
-            if h is None or not len(h):
+            if not len(h):
                 continue
             k = np.minimum(np.searchsorted(ref, h), len(ref) - 1)  # ref is sorted: no np.isin re-sort
             found = ref[k] == h
@@ -163,7 +165,7 @@ def memorisation(poems: list[dict], train_docs, language: str) -> dict:
         if not hit_any or L >= min(400, len(corpus)):
             break
         hc = _extend(hc, corpus, L)
-        hts = [_extend(h, a, L) if h is not None and len(a) > L else None for h, a in zip(hts, arrs)]
+        hts = [_extend(h, a, L) for h, a in zip(hts, arrs)]
         L += 1
     best = int(np.argmax(longest))
     return {"lines": len(lines), "copied_lines": len(copied), "copied_share": len(copied) / max(1, len(lines)),
@@ -172,17 +174,9 @@ def memorisation(poems: list[dict], train_docs, language: str) -> dict:
 
 
 def _extend(h: np.ndarray, arr: np.ndarray, L: int) -> np.ndarray:
-    """Hashes of the windows of length L + 1 from those of length L (len(h) = len(arr) - L + 1)."""
+    """Hashes of arr's windows of length L + 1 from those of length L (len(h) = max(0, len(arr) - L + 1))."""
     with np.errstate(over="ignore"):
-        return h[:-1] * np.uint64(1_000_003) + arr[L:].astype(np.uint64)
-
-
-def _rolling(arr: np.ndarray, L: int) -> np.ndarray:
-    h = np.zeros(len(arr) - L + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(L):
-            h = h * np.uint64(1_000_003) + arr[j:j + len(h)].astype(np.uint64)
-    return h
+        return h[:-1] * np.uint64(1_000_003) + arr[L:L + max(0, len(h) - 1)].astype(np.uint64)
 
 
 # --------------------------------------------------------------------------- 4. training throughput

@@ -364,3 +364,33 @@ def test_the_benchmarks_kneser_ney_follows_its_formula(pad):
         assert abs(kn.check_normalised(list(val[:i])) - 1) < 1e-9 and abs(want.sum() - 1) < 1e-9
         assert lp[i - 1] == pytest.approx(np.log(want[val[i]]), abs=1e-9)
     assert kn.nll([val])[1] == 29
+
+
+def test_the_benchmarks_copied_span_search_matches_brute_force():
+    """bench/poem.py's longest copied span (rolling hashes grown one character at a time) against a
+    plain substring search, on random verse over a tiny alphabet, where long shared spans are common."""
+    import random
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from poem import _norm_en, memorisation
+
+    rng = random.Random(0)
+    line = lambda: " ".join("".join(rng.choice("ab") for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(1, 5)))  # noqa: E731
+    docs = [SimpleNamespace(body="\n".join(line() for _ in range(4))) for _ in range(6)]
+    poems = [{"lines": [line() for _ in range(rng.randint(1, 3))]} for _ in range(12)] + [{"lines": ["ab"]}]
+    corpus = "\n".join(_norm_en(x) for d in docs for x in d.body.splitlines())
+
+    def brute(text: str) -> int:
+        return max((L for L in range(4, len(text) + 1) for i in range(len(text) - L + 1) if text[i:i + L] in corpus),
+                   default=0)
+
+    want = [brute("\n".join(_norm_en(x) for x in p["lines"])) for p in poems]
+    got = memorisation(poems, docs, "en")
+    assert got["longest_span"] == max(want) and got["median_longest_span"] == float(np.median(want))
+    assert got["longest_span_text"] in corpus and len(got["longest_span_text"]) == max(want)
+    assert 0 in want and max(want) > 8  # short and long spans both occur
