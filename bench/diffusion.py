@@ -6,6 +6,8 @@ Quality, for prompts that name an emoji in plain words ("a slice of pizza", "a b
   VGG19 feature space (the FID-VGG19 features: unit-normalised channel vectors of relu1_2 ...
   relu5_4, averaged over space; here at the emoji's own 64 px). The bar: at least half of the
   prompts. Chance is 10/3,786 = 0.26 % (a skin-tone variant of the named emoji counts as it).
+- the autoencoder's ceiling: hit@10 of the named emoji themselves after the model's own
+  autoencoder (encode, decode): what a UNet that drew every latent exactly would score;
 - FID-VGG19 of the generated pictures against the 3,786 emoji (same features);
 - CLIP R-precision of the generated pictures (their prompt against 99 other emoji names, our
   CLIP), beside the same number for the real emoji (the ceiling our CLIP allows).
@@ -77,19 +79,36 @@ def choose_prompts(ex, n: int, seed: int = 0):
     return out
 
 
-def generate(prompts, model: str, steps: int, guidance: float, threads: int, clip: str):
+def generate(prompts, model: str, steps: int, guidance: float, threads: int, clip: str, rerank: int = 0):
     from yingshe.core import registry, sources
 
     m = registry.get("diffuse")
     imgs, secs = [], []
     for k, p in enumerate(prompts):
-        r = m.recipe.from_dict({"model": model, "steps": steps, "guidance": guidance, "seed": k, "clip": clip})
+        r = m.recipe.from_dict({"model": model, "steps": steps, "guidance": guidance, "seed": k, "clip": clip,
+                                "rerank": rerank})
         t = time.perf_counter()
         art = m.run(r, {"prompt": [sources.from_text(p)]}, threads=threads)
         secs.append(time.perf_counter() - t)
         imgs.append(art.image)
         print(f"  [{k + 1}/{len(prompts)}] {p!r}: {secs[-1]:.2f} s", file=sys.stderr, flush=True)
     return imgs, secs
+
+
+def hits_at_10(d, chosen) -> list[bool]:
+    """For each prompt, whether one of its emoji's pictures is among the 10 nearest (d: (P, N) distances)."""
+    nearest = np.argsort(d, axis=1)[:, :10]
+    return [bool(set(nearest[k].tolist()) & set(idx)) for k, (_, idx) in enumerate(chosen)]
+
+
+@torch.no_grad()
+def autoencoded(model: str, pics) -> torch.Tensor:
+    """(P, 3, 64, 64) uint8 pictures through the model's autoencoder (posterior mean), in [0, 1]."""
+    from yingshe.diffusion.pipeline import load
+
+    vae = load(model).pipe.vae
+    x = pics.float() / 127.5 - 1
+    return (vae.decode(vae.encode(x).latent_dist.mean).sample.clamp(-1, 1) + 1) / 2
 
 
 def to_tensor(imgs):
@@ -155,6 +174,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--guidance", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rerank", type=int, default=0, help="sample N per prompt, keep our CLIP's best (diffuse --rerank)")
     ap.add_argument("--cache", default=None, help="folder to keep the emoji's VGG19 features in")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--skip-quality", action="store_true")
@@ -175,18 +195,23 @@ def main() -> int:
         print(f"emoji features: {real.shape} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         chosen = choose_prompts(ex, a.prompts)
         prompts = [p for p, _ in chosen]
-        imgs, secs = generate(prompts, a.model, a.steps, a.guidance, a.threads, "")
+        imgs, secs = generate(prompts, a.model, a.steps, a.guidance, a.threads, a.clip if a.rerank > 1 else "",
+                              a.rerank)
         gen = feats(to_tensor(imgs))
         d = ((gen[:, None, :] - real[None, :, :]) ** 2).sum(-1)  # (P, 3786)
-        nearest = np.argsort(d, axis=1)[:, :10]
-        hits = [bool(set(nearest[k].tolist()) & set(idx)) for k, (_, idx) in enumerate(chosen)]
+        hits = hits_at_10(d, chosen)
         ranks = [int(min(np.where(np.argsort(d[k]) == j)[0][0] for j in idx)) + 1 for k, (_, idx) in enumerate(chosen)]
         res["quality"] = {
-            "prompts": len(prompts), "steps": a.steps, "guidance": a.guidance,
+            "prompts": len(prompts), "steps": a.steps, "guidance": a.guidance, "rerank": a.rerank,
             "hit_at_10": round(sum(hits) / len(hits), 4), "bar": 0.5, "meets_bar": sum(hits) / len(hits) >= 0.5,
             "chance_at_10": round(10 / len(ex), 4), "median_rank_of_named_emoji": statistics.median(ranks),
             "fid_vgg19_64px": round(fid(gen, real), 4), "features": feats.VERSION.replace("128px", "64px"),
             "hits": [p for p, h in zip(prompts, hits) if h]}
+        # the ceiling the model's own autoencoder allows: hit@10 of the named emoji themselves,
+        # encoded and decoded (a UNet that drew each latent perfectly could do no better)
+        ae = autoencoded(a.model, torch.stack([pics[idx[0]] for _, idx in chosen]))
+        ae_hits = hits_at_10(((feats(ae)[:, None, :] - real[None, :, :]) ** 2).sum(-1), chosen)
+        res["quality"]["hit_at_10_autoencoder_ceiling"] = round(sum(ae_hits) / len(ae_hits), 4)
         # FID of real emoji against the rest, as a floor for the same number of pictures
         rng = np.random.default_rng(0)
         pick = rng.choice(len(ex), size=len(prompts), replace=False)

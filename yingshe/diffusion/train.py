@@ -44,7 +44,9 @@ class DiffusionConfig(BaseConfig):
     size: int = option(64, "picture size in px (the latents are size/4)", choices=(32, 64, 128))
     width: float = option(1.0, "multiply every network width (1: the shipped CPU model; 2 or more on a GPU)")
     layers: int = option(1, "ResNet layers per UNet block")
-    ae_steps: int = option(600, "autoencoder steps before the UNet (stage 1)")
+    # 3,000 steps of batch 16 on 32 px crops: 13 min on one CPU core. Fewer lose colour (150: sepia,
+    # 600: the named emoji among the 10 nearest after encode/decode for 81 of 100; 3,000: 99 of 100).
+    ae_steps: int = option(3000, "autoencoder steps before the UNet (stage 1)")
     ae_crop: int = option(32, "autoencoder training crop in px")
     ae_lr: float = option(1e-3, "autoencoder learning rate")
     vae: str = option("", "reuse the autoencoder of this model file (skips stage 1)", metavar="MODEL")
