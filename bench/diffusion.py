@@ -95,6 +95,11 @@ def generate(prompts, model: str, steps: int, guidance: float, threads: int, cli
     return imgs, secs
 
 
+def distances(feats, real) -> np.ndarray:
+    """(P, N) squared distances from P pictures' features to the N emoji's."""
+    return ((feats[:, None, :] - real[None, :, :]) ** 2).sum(-1)
+
+
 def hits_at_10(d, chosen) -> list[bool]:
     """For each prompt, whether one of its emoji's pictures is among the 10 nearest (d: (P, N) distances)."""
     nearest = np.argsort(d, axis=1)[:, :10]
@@ -198,7 +203,7 @@ def main() -> int:
         imgs, secs = generate(prompts, a.model, a.steps, a.guidance, a.threads, a.clip if a.rerank > 1 else "",
                               a.rerank)
         gen = feats(to_tensor(imgs))
-        d = ((gen[:, None, :] - real[None, :, :]) ** 2).sum(-1)  # (P, 3786)
+        d = distances(gen, real)  # (P, 3786)
         hits = hits_at_10(d, chosen)
         ranks = [int(min(np.where(np.argsort(d[k]) == j)[0][0] for j in idx)) + 1 for k, (_, idx) in enumerate(chosen)]
         res["quality"] = {
@@ -210,7 +215,7 @@ def main() -> int:
         # the ceiling the model's own autoencoder allows: hit@10 of the named emoji themselves,
         # encoded and decoded (a UNet that drew each latent perfectly could do no better)
         ae = autoencoded(a.model, torch.stack([pics[idx[0]] for _, idx in chosen]))
-        ae_hits = hits_at_10(((feats(ae)[:, None, :] - real[None, :, :]) ** 2).sum(-1), chosen)
+        ae_hits = hits_at_10(distances(feats(ae), real), chosen)
         res["quality"]["hit_at_10_autoencoder_ceiling"] = round(sum(ae_hits) / len(ae_hits), 4)
         # FID of real emoji against the rest, as a floor for the same number of pictures
         rng = np.random.default_rng(0)

@@ -18,7 +18,7 @@ NOISE = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, 
 
 @dataclass
 class LatentConfig:
-    """Sizes of our model (the defaults: the CPU-trained yingshe-emoji-64)."""
+    """Sizes of our model (the defaults are ``--width 1``; the CPU-trained yingshe-emoji-64 is ``--width 0.75``)."""
 
     size: int = 64                     # picture side, px
     vae_channels: tuple = (16, 64, 128)  # AutoencoderKL block widths; 3 blocks = 4× down (64 px → 16×16)

@@ -42,7 +42,7 @@ class DiffusionConfig(BaseConfig):
                                 "(`yingshe dataset art`), comma-separated")
 
     size: int = option(64, "picture size in px (the latents are size/4)", choices=(32, 64, 128))
-    width: float = option(1.0, "multiply every network width (1: the shipped CPU model; 2 or more on a GPU)")
+    width: float = option(1.0, "multiply every network width (the shipped CPU model: 0.75; 2 or more on a GPU)")
     layers: int = option(1, "ResNet layers per UNet block")
     # 3,000 steps of batch 16 on 32 px crops: 13 min on one CPU core. Fewer lose colour (150: sepia,
     # 600: the named emoji among the 10 nearest after encode/decode for 81 of 100; 3,000: 99 of 100).
