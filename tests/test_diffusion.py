@@ -248,6 +248,22 @@ SD_SLICE = [200, 151, 107, 170, 152, 150, 131, 125, 125]
 
 # --------------------------------------------------------------------------- training
 
+def test_warmup_cosine_schedule():
+    """The one learning-rate schedule the trainers share (poem/melody always, diffusion with --decay cosine)."""
+    import math
+
+    from yingshe.core.trainer import warmup_cosine
+
+    lr = [warmup_cosine(s, warmup=10, total=110, peak=1e-3, floor=1e-4) for s in range(130)]
+    assert lr[0] == pytest.approx(1e-3 / 11) and lr[10] == pytest.approx(1e-3)
+    assert all(a < b for a, b in zip(lr[:10], lr[1:11]))      # rises through the warm-up
+    assert all(a >= b for a, b in zip(lr[10:], lr[11:]))     # then never rises
+    assert lr[60] == pytest.approx(1e-4 + 0.5 * (1 + math.cos(math.pi / 2)) * 9e-4)  # half way: the mean
+    assert lr[110] == lr[129] == pytest.approx(1e-4)          # the floor at the end, and after it
+    assert warmup_cosine(50, warmup=100, total=1000, peak=3e-4, floor=3e-4) == pytest.approx(3e-4 * 51 / 101)
+    assert warmup_cosine(500, warmup=100, total=1000, peak=3e-4, floor=3e-4) == 3e-4  # floor == peak: constant
+
+
 def test_train_diffusion_tiny_run_resumes_and_loads_as_a_model(tmp_path, capsys):
     import json
 
@@ -274,3 +290,20 @@ def test_train_diffusion_tiny_run_resumes_and_loads_as_a_model(tmp_path, capsys)
     assert cfg["model"]["unet_channels"] == [32, 32, 64] and cfg["data"]["pictures"] == 4
     art = diffuse("a red square", model=str(run), steps=2)
     assert art.image.size == (32, 32) and art.weights["model"]["sha256"]
+
+    # --init starts a new run from the trained model: with a negligible learning rate its model file holds
+    # exactly the weights and latent scale it started from, whatever --width says
+    import torch
+
+    from yingshe.core import checkpoint as ckpt
+
+    more = tmp_path / "more"
+    init = ["train", "diffusion", str(data), "-o", str(more), "--size", "32", "--init", str(run / "model.safetensors"),
+            "--steps", "2", "--batch", "4", "--threads", "1", "--quiet", "--sample-every", "0", "--lr", "1e-30"]
+    assert main(init) == 0
+    (old_t, old_m), (new_t, new_m) = (ckpt.load_tensors(r / "model.safetensors") for r in (run, more))
+    assert old_t.keys() == new_t.keys() and all(torch.equal(old_t[k], new_t[k]) for k in old_t)
+    assert new_m["latent_scale"] == old_m["latent_scale"] and new_m["model"] == old_m["model"]
+    assert main(init[:5] + ["-o", str(tmp_path / "x"), "--size", "64"] + init[7:]) == 2
+    assert "give --size 32" in capsys.readouterr().err
+    assert main(init[:5] + ["-o", str(tmp_path / "y"), "--vae", str(run / "model.safetensors")] + init[5:]) == 2

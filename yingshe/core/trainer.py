@@ -45,6 +45,15 @@ from yingshe.core.progress import Progress
 
 # --------------------------------------------------------------------------- config
 
+def warmup_cosine(step: int, *, warmup: int, total: int, peak: float, floor: float) -> float:
+    """The learning rate at ``step`` (0-based): a linear warm-up to ``peak`` over ``warmup`` steps,
+    then half a cosine down to ``floor`` at ``total``."""
+    if step < warmup:
+        return peak * (step + 1) / (warmup + 1)
+    t = (step - warmup) / max(1, total - warmup)
+    return floor + 0.5 * (1 + math.cos(math.pi * min(1.0, t))) * (peak - floor)
+
+
 def option(default: Any, help: str, *, choices: tuple | None = None, cli: str | None = None,
            changeable: bool = False, metavar: str | None = None, hidden: bool = False):
     """A training-config field with its ``--help`` line. ``changeable`` fields may differ on

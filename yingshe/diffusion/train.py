@@ -27,7 +27,7 @@ import torch
 
 from yingshe.core.errors import BadInput
 from yingshe.core.progress import Progress
-from yingshe.core.trainer import TrainCommand, TrainConfig as BaseConfig, Trainer as BaseTrainer, option
+from yingshe.core.trainer import TrainCommand, TrainConfig as BaseConfig, Trainer as BaseTrainer, option, warmup_cosine
 from yingshe.diffusion import data as D
 from yingshe.diffusion.models import NOISE, LatentConfig, build_unet, build_vae, model_description
 
@@ -50,9 +50,15 @@ class DiffusionConfig(BaseConfig):
     ae_crop: int = option(32, "autoencoder training crop in px")
     ae_lr: float = option(1e-3, "autoencoder learning rate")
     vae: str = option("", "reuse the autoencoder of this model file (skips stage 1)", metavar="MODEL")
+    init: str = option("", "start from this trained model's autoencoder and UNet, zoo name or file: fine-tune it "
+                       "or train a shipped model further (skips stage 1; its sizes replace --width/--layers)",
+                       metavar="MODEL")
     steps: int = option(3000, "UNet steps (stage 2)")
     batch: int = option(32, "pictures per step per process")
     lr: float = option(3e-4, "UNet learning rate (AdamW, 100 warm-up steps)")
+    decay: str = option("none", "learning-rate decay after the warm-up: none (constant --lr) or cosine (to --min-lr "
+                        "at the last UNet step: the best model a fixed budget gives)", choices=("none", "cosine"))
+    min_lr: float = option(3e-5, "the learning rate at the end of --decay cosine")
     uncond: float = option(0.1, "fraction of captions dropped (classifier-free guidance)")
     captions: int = option(8, "caption variants per picture")
     ema: float = option(0.999, "EMA decay of the UNet kept in the model file (0: off)")
@@ -66,6 +72,8 @@ class DiffusionConfig(BaseConfig):
                 raise BadInput(f"--{name.replace('_', '-')} must be at least {lo}")
         if not 0.25 <= self.width <= 16:
             raise BadInput("--width must be between 0.25 and 16")
+        if self.decay == "cosine" and not 0 < self.min_lr <= self.lr:
+            raise BadInput("--min-lr must be positive and at most --lr")
         if not 0 <= self.uncond < 1 or not 0 <= self.ema < 1:
             raise BadInput("--uncond and --ema must be in [0, 1)")
         if self.ae_crop % 8 or not 8 <= self.ae_crop <= self.size:
@@ -122,10 +130,16 @@ class DiffusionTrainer(BaseTrainer):
         self.pixels = D.pictures(self.examples, cfg.size, progress=self.progress if self.main else None)
         self.text = load_minilm()
         self.mcfg = cfg.model_config()
-        self.vae = build_vae(self.mcfg).to(self.device)
-        self.unet = build_unet(self.mcfg).to(self.device)
+        self.scale = 1.0
+        self.init_scale = None  # the latent scale of --init's model, which its UNet was trained on
+        if cfg.init:
+            self.mcfg, self.vae, self.unet, self.init_scale = self._load_init(cfg.init)
+        else:
+            self.vae = build_vae(self.mcfg)
+            self.unet = build_unet(self.mcfg)
+        self.vae, self.unet = self.vae.to(self.device), self.unet.to(self.device)
         self.unet_ema = copy.deepcopy(self.unet).eval().requires_grad_(False) if cfg.ema > 0 else None
-        self.ae_steps = 0 if cfg.vae else cfg.ae_steps
+        self.ae_steps = 0 if (cfg.vae or cfg.init) else cfg.ae_steps
         if cfg.vae:
             self._load_vae(cfg.vae)
         self.opt_ae = torch.optim.Adam(self.vae.parameters(), lr=cfg.ae_lr)
@@ -135,7 +149,6 @@ class DiffusionTrainer(BaseTrainer):
         self.noise = DDPMScheduler.from_config(NOISE)
         self.alphas = self.noise.alphas_cumprod.to(self.device)
         self.latents = None  # (N, C, h, w) scaled latents, made after stage 1
-        self.scale = 1.0
         self.total_steps = cfg.max_steps or (self.ae_steps + cfg.steps)
         self.steps_per_epoch = 0
         with torch.no_grad():
@@ -155,6 +168,23 @@ class DiffusionTrainer(BaseTrainer):
         except RuntimeError:
             raise BadInput(f"--vae {spec}: its autoencoder has other sizes than --size/--width give") from None
         self.vae.register_to_config(scaling_factor=meta["vae"].get("scaling_factor", 1.0))
+
+    def _load_init(self, spec: str):
+        """(LatentConfig, vae, unet, latent scale) of a trained model, in training mode."""
+        from yingshe.core import checkpoint as ckpt
+        from yingshe.core.weights import resolve
+        from yingshe.diffusion.models import from_description
+
+        if self.cfg.vae:
+            raise BadInput("--init already brings its autoencoder; leave out --vae")
+        w = resolve(spec, family_for_paths="yingshe-diffusion")
+        tensors, meta = ckpt.load_tensors(w.path)
+        if meta.get("kind") != "diffusion":
+            raise BadInput(f"--init {spec}: not a yingshe diffusion model")
+        mcfg, vae, unet = from_description(meta, tensors)
+        if mcfg.size != self.cfg.size:
+            raise BadInput(f"--init {spec}: it makes {mcfg.size} px pictures; give --size {mcfg.size}")
+        return mcfg, vae, unet.train().requires_grad_(True), float(meta.get("latent_scale", 1.0))
 
     def after_resume(self) -> None:
         self.ae_train = self.ddp(_AEStep(self.vae))
@@ -196,7 +226,9 @@ class DiffusionTrainer(BaseTrainer):
             x = self.pixels[s:s + 64].to(self.device).float() / 127.5 - 1
             outs.append(self.vae.encode(x).latent_dist.mean)
         lat = torch.cat(outs)
-        if self.step <= self.ae_steps or self.scale == 1.0:
+        if self.init_scale is not None:  # keep the scale --init's UNet learned, whatever the data
+            self.scale = self.init_scale
+        elif self.step <= self.ae_steps or self.scale == 1.0:
             self.scale = float(1.0 / lat.std().clamp(min=1e-6))
         self.vae.register_to_config(scaling_factor=self.scale)
         self.latents = lat * self.scale
@@ -222,8 +254,10 @@ class DiffusionTrainer(BaseTrainer):
         zt = a.sqrt() * z0 + (1 - a).sqrt() * eps
         pred = self.unet_train(zt, t, states)
         loss = (pred - eps).pow(2).mean()
-        for g in self.opt.param_groups:  # linear warm-up
-            g["lr"] = cfg.lr * min(1.0, (step - self.ae_steps + 1) / 100)
+        s, n = step - self.ae_steps, self.total_steps - self.ae_steps  # this stage's step and length
+        lr = warmup_cosine(s, warmup=100, total=n, peak=cfg.lr, floor=cfg.min_lr if cfg.decay == "cosine" else cfg.lr)
+        for g in self.opt.param_groups:
+            g["lr"] = lr
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(self.unet.parameters(), 1.0)
@@ -232,7 +266,7 @@ class DiffusionTrainer(BaseTrainer):
             decay = min(cfg.ema, (1 + step - self.ae_steps) / (10 + step - self.ae_steps))
             torch._foreach_lerp_(list(self.unet_ema.parameters()), [p.detach() for p in self.unet.parameters()],
                                  1 - decay)
-        return {"loss": loss.detach(), "grad_norm": gn.detach()}
+        return {"loss": loss.detach(), "grad_norm": gn.detach(), "lr": lr}
 
     # ------------------------------------------------------------------ pictures and files
     def sampler_unet(self):
@@ -295,6 +329,7 @@ _EPILOG = """\
 examples:
   yingshe train diffusion data/emoji/node_modules/emoji-datasource-google,data/art -o runs/emoji64
   yingshe train diffusion DATA -o runs/emoji64 --resume --steps 6000      (continue, train longer)
+  yingshe train diffusion DATA -o runs/more --init yingshe-emoji-64 --steps 20000  (train the shipped model further)
   torchrun --nproc_per_node=4 -m yingshe train diffusion DATA -o runs/big --width 2 --batch 128 --device cuda"""
 
 DIFFUSION_COMMAND = TrainCommand("diffusion", DiffusionConfig, DiffusionTrainer, _DESCRIPTION, _EPILOG)

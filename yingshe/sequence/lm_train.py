@@ -14,12 +14,11 @@ validation (``evaluate``) and samples (``sample``).
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 from yingshe.core.errors import BadInput
-from yingshe.core.trainer import TrainConfig, Trainer, option
+from yingshe.core.trainer import TrainConfig, Trainer, option, warmup_cosine
 
 
 @dataclass
@@ -105,10 +104,7 @@ class LMTrainer(Trainer):
     # ------------------------------------------------------------------ one step
     def lr_at(self, step: int) -> float:
         cfg = self.cfg
-        if step < cfg.warmup:
-            return cfg.lr * (step + 1) / (cfg.warmup + 1)
-        t = (step - cfg.warmup) / max(1, self.total_steps - cfg.warmup)
-        return cfg.min_lr + 0.5 * (1 + math.cos(math.pi * min(1.0, t))) * (cfg.lr - cfg.min_lr)
+        return warmup_cosine(step, warmup=cfg.warmup, total=self.total_steps, peak=cfg.lr, floor=cfg.min_lr)
 
     def train_step(self, step: int) -> dict:
         import torch
