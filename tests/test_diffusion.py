@@ -296,6 +296,7 @@ def test_train_diffusion_tiny_run_resumes_and_loads_as_a_model(tmp_path, capsys)
     import torch
 
     from yingshe.core import checkpoint as ckpt
+    from yingshe.core.fingerprint import sha256_file
 
     more = tmp_path / "more"
     init = ["train", "diffusion", str(data), "-o", str(more), "--size", "32", "--init", str(run / "model.safetensors"),
@@ -304,6 +305,7 @@ def test_train_diffusion_tiny_run_resumes_and_loads_as_a_model(tmp_path, capsys)
     (old_t, old_m), (new_t, new_m) = (ckpt.load_tensors(r / "model.safetensors") for r in (run, more))
     assert old_t.keys() == new_t.keys() and all(torch.equal(old_t[k], new_t[k]) for k in old_t)
     assert new_m["latent_scale"] == old_m["latent_scale"] and new_m["model"] == old_m["model"]
+    assert new_m["init"]["step"] == 6 and new_m["init"]["sha256"] == sha256_file(run / "model.safetensors")
     assert main(init[:5] + ["-o", str(tmp_path / "x"), "--size", "64"] + init[7:]) == 2
     assert "give --size 32" in capsys.readouterr().err
     assert main(init[:5] + ["-o", str(tmp_path / "y"), "--vae", str(run / "model.safetensors")] + init[5:]) == 2

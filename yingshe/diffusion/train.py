@@ -132,6 +132,7 @@ class DiffusionTrainer(BaseTrainer):
         self.mcfg = cfg.model_config()
         self.scale = 1.0
         self.init_scale = None  # the latent scale of --init's model, which its UNet was trained on
+        self.init_record = None
         if cfg.init:
             self.mcfg, self.vae, self.unet, self.init_scale = self._load_init(cfg.init)
         else:
@@ -184,6 +185,8 @@ class DiffusionTrainer(BaseTrainer):
         mcfg, vae, unet = from_description(meta, tensors)
         if mcfg.size != self.cfg.size:
             raise BadInput(f"--init {spec}: it makes {mcfg.size} px pictures; give --size {mcfg.size}")
+        # the model file records where its training began (its own step counter starts at 0 again)
+        self.init_record = w.record() | {"step": meta.get("step"), "init": meta.get("init")}
         return mcfg, vae, unet.train().requires_grad_(True), float(meta.get("latent_scale", 1.0))
 
     def after_resume(self) -> None:
@@ -300,9 +303,10 @@ class DiffusionTrainer(BaseTrainer):
 
     def model_meta(self) -> dict:
         self.vae.register_to_config(scaling_factor=self.scale)
+        extra = {"init": self.init_record} if self.init_record else {}
         return model_description(self.mcfg, self.vae, self.unet, step=self.step, latent_scale=self.scale,
                                  train=self.cfg.to_dict(),
-                                 data={"data": self.cfg.data, "pictures": len(self.examples)})
+                                 data={"data": self.cfg.data, "pictures": len(self.examples)}, **extra)
 
     def config_info(self) -> dict:
         groups: dict = {}
