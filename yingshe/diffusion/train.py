@@ -72,6 +72,8 @@ class DiffusionConfig(BaseConfig):
                 raise BadInput(f"--{name.replace('_', '-')} must be at least {lo}")
         if not 0.25 <= self.width <= 16:
             raise BadInput("--width must be between 0.25 and 16")
+        if self.init and self.vae:
+            raise BadInput("--init already brings its autoencoder; leave out --vae")
         if self.decay == "cosine" and not 0 < self.min_lr <= self.lr:
             raise BadInput("--min-lr must be positive and at most --lr")
         if not 0 <= self.uncond < 1 or not 0 <= self.ema < 1:
@@ -126,16 +128,16 @@ class DiffusionTrainer(BaseTrainer):
         from yingshe.diffusion.text import load_minilm
 
         cfg = self.cfg
-        self.examples = self._examples if self._examples is not None else D.load_examples(cfg.data)
-        self.pixels = D.pictures(self.examples, cfg.size, progress=self.progress if self.main else None)
-        self.text = load_minilm()
         self.mcfg = cfg.model_config()
         self.scale = 1.0
         self.init_scale = None  # the latent scale of --init's model, which its UNet was trained on
         self.init_record = None
-        if cfg.init:
+        if cfg.init:  # before the data, so that a wrong --init fails at once
             self.mcfg, self.vae, self.unet, self.init_scale = self._load_init(cfg.init)
-        else:
+        self.examples = self._examples if self._examples is not None else D.load_examples(cfg.data)
+        self.pixels = D.pictures(self.examples, cfg.size, progress=self.progress if self.main else None)
+        self.text = load_minilm()
+        if not cfg.init:  # after MiniLM, which draws from torch's generator too: a seed gives the weights it gave
             self.vae = build_vae(self.mcfg)
             self.unet = build_unet(self.mcfg)
         self.vae, self.unet = self.vae.to(self.device), self.unet.to(self.device)
@@ -155,14 +157,22 @@ class DiffusionTrainer(BaseTrainer):
         with torch.no_grad():
             self.empty = self.text.token_states([""], self.mcfg.text_length).to(self.device)  # (1, L, 384)
 
-    def _load_vae(self, spec: str) -> None:
+    @staticmethod
+    def _read_model(flag: str, spec: str):
+        """(weights record, tensors, metadata) of the trained model that ``--vae`` or ``--init`` names."""
         from yingshe.core import checkpoint as ckpt
         from yingshe.core.weights import resolve
 
         w = resolve(spec, family_for_paths="yingshe-diffusion")
         tensors, meta = ckpt.load_tensors(w.path)
         if meta.get("kind") != "diffusion":
-            raise BadInput(f"--vae {spec}: not a yingshe diffusion model")
+            raise BadInput(f"--{flag} {spec}: not a yingshe diffusion model")
+        return w.record(), tensors, meta
+
+    def _load_vae(self, spec: str) -> None:
+        from yingshe.core import checkpoint as ckpt
+
+        _, tensors, meta = self._read_model("vae", spec)
         state = {k: v.float() for k, v in ckpt.unprefixed("vae", tensors).items()}
         try:
             self.vae.load_state_dict(state)
@@ -172,21 +182,14 @@ class DiffusionTrainer(BaseTrainer):
 
     def _load_init(self, spec: str):
         """(LatentConfig, vae, unet, latent scale) of a trained model, in training mode."""
-        from yingshe.core import checkpoint as ckpt
-        from yingshe.core.weights import resolve
         from yingshe.diffusion.models import from_description
 
-        if self.cfg.vae:
-            raise BadInput("--init already brings its autoencoder; leave out --vae")
-        w = resolve(spec, family_for_paths="yingshe-diffusion")
-        tensors, meta = ckpt.load_tensors(w.path)
-        if meta.get("kind") != "diffusion":
-            raise BadInput(f"--init {spec}: not a yingshe diffusion model")
+        record, tensors, meta = self._read_model("init", spec)
         mcfg, vae, unet = from_description(meta, tensors)
         if mcfg.size != self.cfg.size:
             raise BadInput(f"--init {spec}: it makes {mcfg.size} px pictures; give --size {mcfg.size}")
         # the model file records where its training began (its own step counter starts at 0 again)
-        self.init_record = w.record() | {"step": meta.get("step"), "init": meta.get("init")}
+        self.init_record = record | {"step": meta.get("step"), "init": meta.get("init")}
         return mcfg, vae, unet.train().requires_grad_(True), float(meta.get("latent_scale", 1.0))
 
     def after_resume(self) -> None:
