@@ -173,6 +173,15 @@ r = train(cfg)
 rank = int(os.environ["RANK"])
 state = {f"{n}.{k}": v.contiguous() for n in ("G", "D") for k, v in r.nets[n].state_dict().items()}
 save_file(state, os.path.join(sys.argv[2], f"rank{rank}.safetensors"))
+# leaving the group must end gloo's threads now, not at C++ teardown (where they can abort the process)
+from yingshe.core.trainer import _leave_group
+_leave_group()
+if os.path.isdir("/proc/self/task"):
+    import time
+    time.sleep(0.2)
+    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+    left = [n for n in names if "gloo" in n]
+    assert not left, f"rank {rank}: gloo threads outlived the process group: {left}"
 """
 
 

@@ -211,9 +211,15 @@ def dist_setup(device_name: str):
     if world <= 1:
         return 0, 1, device
     if not dist.is_initialized():
+        # torch._dynamo must be imported before the group exists. DDP's constructor imports it, and
+        # an import after init_process_group keeps a reference to the group that
+        # destroy_process_group cannot drop (torch 2.13): gloo's threads then outlive it and, now
+        # and then, abort the process in C++ teardown after all the work is saved ("terminate
+        # called without an active exception", exit -6; 2 of about 95 runs on a busy 2-core machine).
+        import torch._dynamo  # noqa: F401
+
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        # leave the group before the interpreter tears down: otherwise gloo's threads can abort the
-        # process at exit now and then ("terminate called without an active exception", exit -6)
+        # and leave the group while the interpreter is whole, so those threads are joined
         atexit.register(_leave_group)
     rank = dist.get_rank()
     if device.type == "cuda":
