@@ -12,7 +12,7 @@ Quality, for prompts that name an emoji in plain words ("a slice of pizza", "a b
 - CLIP R-precision of the generated pictures (their prompt against 99 other emoji names, our
   CLIP), beside the same number for the real emoji (the ceiling our CLIP allows).
 
-Speed: one 64 px picture, 25 steps with guidance (DPM-Solver++), against the 2 s bar; the UNet's
+Speed: one 64 px picture, 25 steps with guidance (the default sampler, Euler a), against the 2 s bar; the UNet's
 and decoder's FLOPs (torch's FLOP counter) per second against this machine's conv ceiling (one
 large 3×3 convolution measured in the same run).
 
@@ -79,14 +79,15 @@ def choose_prompts(ex, n: int, seed: int = 0):
     return out
 
 
-def generate(prompts, model: str, steps: int, guidance: float, threads: int, clip: str, rerank: int = 0):
+def generate(prompts, model: str, steps: int, guidance: float, threads: int, clip: str, rerank: int = 0,
+             scheduler: str | None = None):
     from yingshe.core import registry, sources
 
     m = registry.get("diffuse")
     imgs, secs = [], []
     for k, p in enumerate(prompts):
         r = m.recipe.from_dict({"model": model, "steps": steps, "guidance": guidance, "seed": k, "clip": clip,
-                                "rerank": rerank})
+                                "rerank": rerank} | ({"scheduler": scheduler} if scheduler else {}))
         t = time.perf_counter()
         art = m.run(r, {"prompt": [sources.from_text(p)]}, threads=threads)
         secs.append(time.perf_counter() - t)
@@ -116,13 +117,20 @@ def autoencoded(model: str, pics) -> torch.Tensor:
     return (vae.decode(vae.encode(x).latent_dist.mean).sample.clamp(-1, 1) + 1) / 2
 
 
+def registry_default(name: str):
+    from yingshe.core import registry
+
+    return getattr(registry.get("diffuse").recipe(), name)
+
+
 def to_tensor(imgs):
     return torch.stack([torch.from_numpy(np.asarray(i.convert("RGB"), np.float32).copy()).permute(2, 0, 1)
                         for i in imgs]) / 255
 
 
 def speed(model: str, threads: int, repeats: int = 3) -> dict:
-    """Seconds for one 64 px picture (25 steps, guidance 5, DPM++) and FLOP/s vs the conv ceiling."""
+    """Seconds for one 64 px picture (25 steps, guidance 5, the default sampler) and FLOP/s vs the
+    conv ceiling."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from yingshe.core import registry, sources
@@ -178,6 +186,7 @@ def main() -> int:
     ap.add_argument("--prompts", type=int, default=100)
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--guidance", type=float, default=5.0)
+    ap.add_argument("--scheduler", default=None, help="sampler (diffuse --scheduler) [default: diffuse's]")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rerank", type=int, default=0, help="sample N per prompt, keep our CLIP's best (diffuse --rerank)")
     ap.add_argument("--cache", default=None, help="folder to keep the emoji's VGG19 features in")
@@ -201,13 +210,14 @@ def main() -> int:
         chosen = choose_prompts(ex, a.prompts)
         prompts = [p for p, _ in chosen]
         imgs, secs = generate(prompts, a.model, a.steps, a.guidance, a.threads, a.clip if a.rerank > 1 else "",
-                              a.rerank)
+                              a.rerank, a.scheduler)
         gen = feats(to_tensor(imgs))
         d = distances(gen, real)  # (P, 3786)
         hits = hits_at_10(d, chosen)
         ranks = [int(min(np.where(np.argsort(d[k]) == j)[0][0] for j in idx)) + 1 for k, (_, idx) in enumerate(chosen)]
         res["quality"] = {
             "prompts": len(prompts), "steps": a.steps, "guidance": a.guidance, "rerank": a.rerank,
+            "scheduler": a.scheduler or registry_default("scheduler"),
             "hit_at_10": round(sum(hits) / len(hits), 4), "bar": 0.5, "meets_bar": sum(hits) / len(hits) >= 0.5,
             "chance_at_10": round(10 / len(ex), 4), "median_rank_of_named_emoji": statistics.median(ranks),
             "fid_vgg19_64px": round(fid(gen, real), 4), "features": feats.VERSION.replace("128px", "64px"),

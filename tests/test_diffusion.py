@@ -117,6 +117,8 @@ def test_guidance_zero_is_the_unconditional_model(models):
 
 
 def test_scheduler_swap_seed_and_variation(models):
+    import torch
+
     base = pixels(diffuse(model=models["ours"], seed=3, steps=3).image)
     assert (pixels(diffuse(model=models["ours"], seed=3, steps=3).image) == base).all()  # determinism per seed
     for name in ("ddim", "euler", "euler-a", "dpm++-karras", "unipc"):
@@ -125,6 +127,11 @@ def test_scheduler_swap_seed_and_variation(models):
         assert f"Sampler: {__import__('yingshe.diffusion.pipeline', fromlist=['x']).SCHEDULERS[name][2]}," \
             in other.png_text["parameters"]
     assert (pixels(diffuse(model=models["ours"], seed=4, steps=3).image) != base).any()
+    for name in ("euler-a", "ddpm"):  # stochastic samplers draw fresh noise every step: from the seed too
+        torch.manual_seed(1)
+        first = pixels(diffuse(model=models["ours"], seed=3, steps=3, scheduler=name).image)
+        torch.manual_seed(2)  # torch's global state must not matter
+        assert (pixels(diffuse(model=models["ours"], seed=3, steps=3, scheduler=name).image) == first).all(), name
     var = diffuse(model=models["ours"], seed=3, steps=3, variation_seed=9, variation_strength=0.3)
     assert (pixels(var.image) != base).any() and "Variation seed: 9" in var.png_text["parameters"]
 
@@ -138,7 +145,7 @@ def test_cli_png_carries_record_and_parameters_and_recreates_identical_bytes(mod
                  "--steps", "2", "--width", "32", "--height", "32", "--seed", "11", "--clip", "",
                  "--threads", "1", "-o", str(out), "--quiet"]) == 0
     text = Image.open(out).text
-    assert text["parameters"].startswith("a (golden:1.3) heart\nNegative prompt: blurry\nSteps: 2, Sampler: DPM++ 2M, "
+    assert text["parameters"].startswith("a (golden:1.3) heart\nNegative prompt: blurry\nSteps: 2, Sampler: Euler a, "
                                          "CFG scale: 5.0, Seed: 11, Size: 32x32, Model: ")
     s = settings_from_image(out)
     assert s["mapping"] == "diffuse" and s["prompt"] == "a (golden:1.3) heart" and s["recipe"]["seed"] == 11

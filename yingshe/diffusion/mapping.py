@@ -59,8 +59,10 @@ class DiffuseRecipe(Recipe):
                                  "up to 1 = the prompt without guidance, above 1 = guided", min=0.0, max=50.0)
     width: int = param(0, "width in px, a multiple of 8 (0: the model's size)", min=0, max=4096)
     height: int = param(0, "height in px, a multiple of 8 (0: the model's size)", min=0, max=4096)
-    scheduler: str = param("dpm++", "sampler: DPM-Solver++ 2M (Karras sigmas), DDIM, Euler (ancestral), Heun, "
-                                    "LMS, PLMS, UniPC, DDPM", choices=SCHEDULER_NAMES)
+    scheduler: str = param("euler-a", "sampler: euler-a (Euler ancestral: fresh noise each step; on our emoji model "
+                                      "it draws the named emoji more often than the deterministic ones), dpm++ "
+                                      "(DPM-Solver++ 2M), dpm++-karras (with Karras sigmas), ddim, euler, heun, lms, "
+                                      "pndm (PLMS), unipc, ddpm", choices=SCHEDULER_NAMES)
     strength: float = param(0.75, "img2img / inpaint: how much of the init picture is redrawn (1: all of it)",
                             min=0.01, max=1.0)
     style: str = param("none", f"prompt style: {STYLE_HELP}", suggest=tuple(prompts.STYLES))
@@ -280,13 +282,17 @@ def run(recipe: DiffuseRecipe, inputs: dict, progress: Progress | None = None, *
             best = None
             for j in range(candidates):
                 s = (recipe.seed + i + j * recipe.batch) % 2**32
-                call = dict(kw) | extra | {"callback_on_step_end": on_step}
+                # the generator also draws the fresh noise of stochastic samplers (euler-a, ddpm) at
+                # every step: without it they drew from torch's global state and a seed did not
+                # give the same picture twice
+                call = dict(kw) | extra | {"callback_on_step_end": on_step,
+                                           "generator": torch.Generator("cpu").manual_seed(s)}
                 if mode == "txt2img" and hasattr(pipe, "unet"):
                     noise = initial_noise((1, lat_c, height // f, width // f), s, recipe.variation_seed,
                                           recipe.variation_strength)
                     call["latents"] = noise.to(dev, dtype=pipe.unet.dtype)
-                else:  # img2img, inpaint, and pipelines whose latents are not a UNet's (packed transformers)
-                    call["generator"] = torch.Generator("cpu").manual_seed(s)
+                # else (img2img, inpaint, pipelines whose latents are not a UNet's): the pipeline
+                # draws its starting noise from the generator
                 img = pipe(**call).images[0]
                 score = None
                 if clip_model is not None:

@@ -104,7 +104,7 @@ class Loaded:
 
 # --------------------------------------------------------------------------- ours
 
-def our_pipeline(vae, unet, scheduler: str = "dpm++"):
+def our_pipeline(vae, unet, scheduler: str = "euler-a"):
     """diffusers' StableDiffusionPipeline around our autoencoder and UNet (prompts come as
     MiniLM ``prompt_embeds``; there is no CLIP text encoder, tokenizer or safety checker)."""
     quiet()

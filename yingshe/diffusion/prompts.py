@@ -9,7 +9,7 @@
 
       a red heart
       Negative prompt: blurry
-      Steps: 25, Sampler: DPM++ 2M, CFG scale: 5.0, Seed: 1, Size: 64x64, Model: yingshe-emoji-64
+      Steps: 25, Sampler: Euler a, CFG scale: 5.0, Seed: 1, Size: 64x64, Model: yingshe-emoji-64
 
   :func:`infotext` writes it, :func:`parse_infotext` reads it back (ours or A1111's), and
   :func:`settings_from_image` reads both it and yingshe's own record from a picture ("load
