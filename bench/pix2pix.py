@@ -1,16 +1,18 @@
-"""pix2pix: quality on the held-out Monets, training throughput against the paper's loop, and
-the translation latency the studio's sketch canvas needs.
+"""pix2pix: quality on a model's held-out pictures, training throughput against the paper's loop,
+and the translation latency the studio's sketch canvas needs.
 
     nice -n 10 python bench/pix2pix.py [--model edges2monet] [--data DIR] [--steps 120] [--trials 2]
                                        [--threads 1] [--skip-throughput] [--skip-quality]
+    python bench/pix2pix.py --model edges2emoji --data EMOJI/img/google/64 --skip-throughput
 
 1. Quality, on the model's own held-out split (the file names stored in the model file): each
-   held-out painting B at 256 px, its Canny edges A made exactly as ``translate`` makes them,
-   G(A) in eval mode (dropout off). L1 (0..1 pixels) and SSIM against B, and FID-VGG19 of the
-   outputs against the held-out paintings; for scale, FID-VGG19 of the edge maps themselves
-   (the worst a model could do by copying its input) and of as many *training* paintings (what
-   real Monets score against these 30: the floor at this sample size). A contact sheet of input |
-   output | target goes to bench/results/.
+   held-out picture B at the model's size (256 px for edges2monet, 64 for edges2emoji), its
+   input A made exactly as ``translate`` makes it, G(A) in eval mode (dropout off). L1 (0..1
+   pixels) and SSIM against B, and FID-VGG19 of the outputs against the held-out pictures; for
+   scale, FID-VGG19 of the edge maps themselves (the worst a model could do by copying its
+   input) and of as many *training* pictures (what real ones score against the held-out ones:
+   the floor at this sample size). A contact sheet of input | output | target (30, spread
+   over the names) goes to bench/results/pix2pix-MODEL-heldout.jpg, the built-in drawings to -sketches.jpg.
 2. Throughput: ``yingshe train pix2pix``'s trainer (the shipped model's CPU settings: 256 px
    pictures, 128 px crops, width 32, batch 1) against the reference loop written here from the
    paper and junyanz/pytorch-CycleGAN-and-pix2pix: the same U-Net and PatchGAN, plain
@@ -21,8 +23,9 @@ the translation latency the studio's sketch canvas needs.
    second figure adds the end-of-run sample grid, validation and checkpoint.
    Four line drawings like those made on the studio's canvas go through the ``translate``
    mapping too (drawing | translation | two seeds of the paper's dropout noise).
-3. Latency: the ``translate`` mapping (model cached, as in the studio) on a 256 px line drawing,
-   median of 15 runs, at 1 thread and at torch's default.
+3. Latency: the ``translate`` mapping (model cached, as in the studio) on a 256 px line drawing
+   at the model's own size (what the studio's pad does), median of 15 runs, at 1 thread and at
+   torch's default.
 
 Writes numbers as JSON on stdout; bench/results/pix2pix.md records them with the commands.
 """
@@ -61,6 +64,8 @@ RESULTS = ROOT / "bench" / "results"
 def quality(model_spec: str, data_dir: Path, sheet: Path) -> dict:
     from skimage.metrics import structural_similarity
 
+    from yingshe.core.files import image_folder
+    from yingshe.core.images import open_image
     from yingshe.generative.evaluate import VGGFeatures, fid
     from yingshe.translate.model import load_translator
 
@@ -70,8 +75,8 @@ def quality(model_spec: str, data_dir: Path, sheet: Path) -> dict:
         raise SystemExit(f"{model_spec}: no held-out file names in the model")
     size = t.size
 
-    def load(names):
-        return np.stack([D._square(Image.open(data_dir / n), size) for n in names])  # (N, S, S, 3)
+    def load(names):  # as training reads them (transparency on white)
+        return np.stack([D._square(open_image(data_dir / n), size) for n in names])  # (N, S, S, 3)
 
     b = load(held)
     a = np.stack([make_input(t.pairs, x) for x in b])
@@ -83,13 +88,14 @@ def quality(model_spec: str, data_dir: Path, sheet: Path) -> dict:
     feats = VGGFeatures()
     f_tgt, f_out = feats(tgt), feats(out)
     f_in = feats(torch.from_numpy(a).permute(0, 3, 1, 2).float() / 255)
-    train_names = sorted(set(p.name for p in data_dir.glob("*.jpg")) - set(held))
+    train_names = sorted(set(str(p.relative_to(data_dir)) for p in image_folder(data_dir)[1]) - set(held))
     rng = np.random.default_rng(0)
     train_pick = [train_names[i] for i in rng.choice(len(train_names), len(held), replace=False)]
     f_train = feats(torch.from_numpy(load(train_pick)).permute(0, 3, 1, 2).float() / 255)
-    # contact sheet: input | output | target, 128 px per cell
+    # contact sheet: input | output | target, 128 px per cell (30 held-out pictures, evenly spread
+    # over the sorted names: the first 30 emoji are all keycaps and flags)
     rows = []
-    for i in range(len(held)):
+    for i in sorted(set(np.linspace(0, len(held) - 1, min(30, len(held))).round().astype(int).tolist())):
         cells = [Image.fromarray(a[i]), Image.fromarray((out[i].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)),
                  Image.fromarray(b[i])]
         rows.append(np.concatenate([np.asarray(c.resize((128, 128), Image.LANCZOS)) for c in cells], 1))
@@ -103,7 +109,7 @@ def quality(model_spec: str, data_dir: Path, sheet: Path) -> dict:
     return {"model": t.source, "model_sha256": t.sha256, "model_step": t.meta.get("step"), "size": size,
             "held_out": len(held), "l1": round(l1, 4), "ssim": round(ssim, 4),
             "fid_vgg19_outputs": round(fid(f_out, f_tgt), 4), "fid_vgg19_edge_maps": round(fid(f_in, f_tgt), 4),
-            "fid_vgg19_training_monets": round(fid(f_train, f_tgt), 4), "features": feats.VERSION,
+            "fid_vgg19_training_pictures": round(fid(f_train, f_tgt), 4), "features": feats.VERSION,
             "sheet": str(sheet.relative_to(ROOT)) if sheet.is_relative_to(ROOT) else str(sheet)}
 
 
@@ -119,14 +125,15 @@ def sketches(model_spec: str, sheet: Path) -> dict:
     from yingshe.core import registry, sources
 
     m = registry.get("translate")
-    recipe = m.recipe.from_dict({"model": model_spec, "size": 256})
+    recipe = m.recipe.from_dict({"model": model_spec})  # at the model's own size
     cells, noted = [], {}
     for name, img in drawn_sketches():
         art = m.run(recipe, {"image": [sources.from_image(img)]}, threads=1)
         noisy = [m.run(recipe.replace(noise=True, seed=k), {"image": [sources.from_image(img)]}, threads=1).image
                  for k in (1, 2)]
         noted[name] = art.summary["prepared"]
-        cells.append(np.concatenate([np.asarray(x) for x in [img, art.image, *noisy]], 1))
+        # a model smaller than the drawing (edges2emoji: 64 px) is shown at the drawing's size
+        cells.append(np.concatenate([np.asarray(x.resize(img.size, Image.NEAREST)) for x in [img, art.image, *noisy]], 1))
     Image.fromarray(np.concatenate(cells, 0)).save(sheet, quality=88)
     return {"sheet": str(sheet.relative_to(ROOT)) if sheet.is_relative_to(ROOT) else str(sheet),
             "columns": "drawing | translation (dropout off) | --noise --seed 1 | --noise --seed 2", "prepared": noted}
@@ -222,12 +229,16 @@ def throughput(data_dir: Path, steps: int, trials: int, threads: int) -> dict:
 
 def latency(model_spec: str, data_dir: Path, runs: int = 15) -> dict:
     from yingshe.core import registry, sources
+    from yingshe.translate.model import load_translator
 
     m = registry.get("translate")
-    b = D._square(Image.open(sorted(data_dir.glob("*.jpg"))[0]), 256)
-    sketch = sources.from_image(Image.fromarray(make_input("edges", b)))
-    recipe = m.recipe.from_dict({"model": model_spec, "size": 256})
-    out = {"load_average_1min": round(__import__("os").getloadavg()[0], 2), "cpus": __import__("os").cpu_count()}
+    from yingshe.core.files import image_folder
+    from yingshe.core.images import open_image
+
+    b = D._square(open_image(image_folder(data_dir)[1][0]), 256)
+    sketch = sources.from_image(Image.fromarray(make_input("edges", b)))  # a 256 px drawing, as on the canvas
+    recipe = m.recipe.from_dict({"model": model_spec})  # at the model's own size, as the studio runs it
+    out = {"size": load_translator(model_spec).size, "load_average_1min": round(__import__("os").getloadavg()[0], 2), "cpus": __import__("os").cpu_count()}
     for label, threads in dict.fromkeys([("threads_1", 1), (f"threads_{DEFAULT_THREADS}", DEFAULT_THREADS)]):
         m.run(recipe, {"image": [sketch]}, threads=threads)  # load + warm
         times = []
@@ -247,18 +258,20 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=120, help="training steps per throughput trial")
     ap.add_argument("--trials", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="threads for the throughput comparison")
-    ap.add_argument("--sheet", default=str(RESULTS / "pix2pix-edges2monet-heldout.jpg"))
+    ap.add_argument("--sheet", default=None, help="contact sheet of held-out pictures [bench/results/pix2pix-MODEL-heldout.jpg]")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
     a = ap.parse_args()
     data_dir = Path(a.data)
+    if a.sheet is None:
+        a.sheet = str(RESULTS / f"pix2pix-{Path(a.model).stem if Path(a.model).exists() else a.model}-heldout.jpg")
     res: dict = {"torch": torch.__version__}
     if not a.skip_quality:
         res["quality"] = quality(a.model, data_dir, Path(a.sheet))
         print(json.dumps(res["quality"]), file=sys.stderr, flush=True)
-        res["sketches"] = sketches(a.model, Path(a.sheet).with_name("pix2pix-edges2monet-sketches.jpg"))
-        res["latency_256px"] = latency(a.model, data_dir)
-        print(json.dumps(res["latency_256px"]), file=sys.stderr, flush=True)
+        res["sketches"] = sketches(a.model, Path(a.sheet).with_name(Path(a.sheet).name.replace("-heldout", "-sketches")))
+        res["latency"] = latency(a.model, data_dir)
+        print(json.dumps(res["latency"]), file=sys.stderr, flush=True)
     if not a.skip_throughput:
         res["throughput"] = throughput(data_dir, a.steps, a.trials, a.threads)
     print(json.dumps(res, indent=2))

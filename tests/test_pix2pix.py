@@ -134,6 +134,23 @@ def test_pair_transforms():
     assert P.prepare("aligned", np.zeros((4, 8, 3), np.uint8), "on")[0].shape == (4, 4, 3)
 
 
+def test_a_drawing_made_smaller_keeps_its_lines():
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (256, 256), "white")
+    d = ImageDraw.Draw(img)
+    d.line([(10, 101), (245, 101)], fill="black", width=3)  # a 3 px pen, as on the canvas
+    d.ellipse([60, 140, 200, 240], outline="black", width=3)
+    rgb = np.asarray(img)
+    small = P.shrink_drawing(rgb, (64, 64))
+    assert small.shape == (64, 64, 3) and set(np.unique(small)) == {0, 255}  # black lines on white
+    assert (small[25, 3:61] == 0).all()  # the line is still whole, one pixel per 4 of the original
+    assert 1 <= int((small[:, 32, 0] == 0).sum()) <= 6  # a column crosses the line and the ring: thin lines
+    assert np.array_equal(P.shrink_drawing(255 - rgb, (64, 64)), small)  # white on black: the same lines
+    plain = np.asarray(img.resize((64, 64), Image.LANCZOS))
+    assert plain[25, 3:61, 0].min() > 60  # what plain resampling leaves: grey, not a line
+
+
 def test_folder_split_and_jitter(tmp_path):
     data = D.load_pairs(make_folder(tmp_path / "d", n=10), "colorize", 32, val_fraction=0.2)
     assert len(data.train) == 8 and len(data.val) == 2 and not data.skipped
@@ -226,6 +243,14 @@ def test_translate_is_deterministic_and_recreates_identical_bytes(tmp_path, mode
     a1, a2 = m.run(r, {"image": [src]}, threads=1), m.run(r, {"image": [src]}, threads=1)
     assert a1.image.size == (48, 32) and a1.image.tobytes() == a2.image.tobytes()
     assert a1.weights["model"]["family"] == "yingshe-pix2pix" and a1.summary["prepared"] == "edges"
+    # size 0 (the default): the picture is brought to the size the model was trained at (32 here)
+    at_own = m.run(m.recipe.from_dict({"model": str(model_file)}), {"image": [src]}, threads=1)
+    assert m.recipe().size == 0 and at_own.image.size == (32, 21) and at_own.summary["size"] == 32
+    drawing = sources.from_image(Image.fromarray(P.edges(np.asarray(picture(6, 128)), 3)))
+    drawn = m.run(m.recipe.from_dict({"model": str(model_file)}), {"image": [drawing]}, threads=1)
+    assert drawn.image.size == (32, 32) and "keeping its lines" in drawn.summary["prepared"]
+    with pytest.raises(BadInput, match="at least 32"):
+        m.recipe.from_dict({"model": str(model_file), "size": 8})
     noisy = [m.run(r.replace(noise=True, seed=s), {"image": [src]}, threads=1).image.tobytes() for s in (1, 1, 2)]
     assert noisy[0] == noisy[1] != noisy[2]  # the paper's dropout noise, seeded
     # the command line, and recreate: the same bytes
@@ -250,6 +275,27 @@ def test_shipped_model_translates():
     lines = P.edges(np.asarray(picture(5, 64)))
     out = t(lines)
     assert out.shape == (64, 64, 3) and out.std() > 5  # a picture, not a flat field
+
+
+def test_shipped_emoji_model_colours_drawings_as_emoji():
+    """edges2emoji, through the mapping as a person runs it (a 256 px pen drawing, the model's own
+    64 px): the drawn smiley becomes a yellow face and the drawn heart a red heart, on white."""
+    from yingshe.core import registry, sources
+    from yingshe.translate.model import load_translator
+
+    try:
+        load_translator("edges2emoji")
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"edges2emoji not shipped yet ({e})")
+    m = registry.get("translate")
+    r = m.recipe.from_dict({"model": "edges2emoji"})
+    for name, colour in (("smiley", "yellow"), ("heart", "red")):
+        art = m.run(r, {"image": [sources.load(f"sketch:{name}")]}, threads=1)
+        a = np.asarray(art.image).astype(int)
+        assert art.image.size == (64, 64) and a[:4, :4].min() > 240, name  # a white ground, as emoji are drawn
+        R, G, B = (a[24:40, 20:44, k] for k in range(3))  # inside the face / the heart
+        share = ((R > 170) & (G > 100) & (B < 110)) if colour == "yellow" else ((R > 120) & (G < 110) & (B < 110))
+        assert share.mean() > 0.6, (name, float(share.mean()))
 
 
 # ------------------------------------------------------------------------------ bad data

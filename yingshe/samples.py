@@ -16,6 +16,7 @@ input of their kind does: ``yingshe style photo:astronaut --style builtin:starry
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -37,7 +38,7 @@ POEMS = {
 }
 
 SOUNDS = ("clicks", "chimes")
-SKETCHES = ("bridge", "haystacks", "poplars", "boat")
+SKETCHES = ("bridge", "haystacks", "poplars", "boat", "smiley", "heart")
 RATE = 22050
 
 
@@ -89,7 +90,8 @@ def poem(name: str, size_hint: int | None = None) -> str:
 
 def sketch(name: str, size_hint: int | None = None):
     """A line drawing (3 px black pen on white, 256 px or ``size_hint``), like one made on the
-    studio's canvas: bridge (a river, a bridge, trees), haystacks, poplars (by the water), boat."""
+    studio's canvas: bridge (a river, a bridge, trees), haystacks, poplars (by the water), boat,
+    smiley, heart."""
     key = name.strip()
     if key not in SKETCHES:
         raise BadInput(f"sketch:{key}: no such built-in drawing (known: {', '.join(SKETCHES)})")
@@ -98,7 +100,7 @@ def sketch(name: str, size_hint: int | None = None):
 
 @functools.lru_cache(maxsize=4)
 def _drawings(size: int) -> tuple:
-    """All four drawings at ``size`` (drawn once per size: the studio and benches ask for each)."""
+    """All the drawings at ``size`` (drawn once per size: the studio and benches ask for each)."""
     from PIL import Image, ImageDraw
 
     out = []
@@ -141,6 +143,17 @@ def _drawings(size: int) -> tuple:
     d.line([(90 * s, 170 * s), (90 * s, 100 * s)], fill="black", width=w)
     d.polygon([(92 * s, 105 * s), (92 * s, 165 * s), (125 * s, 165 * s)], outline="black", width=w)
     out.append(("boat", img))
+    img, d = canvas()  # a smiling face (for edges2emoji)
+    d.ellipse([28 * s, 28 * s, 228 * s, 228 * s], outline="black", width=w)
+    for x in (92, 164):
+        d.ellipse([(x - 10) * s, 80 * s, (x + 10) * s, 112 * s], outline="black", width=w)
+    d.arc([72 * s, 110 * s, 184 * s, 196 * s], 20, 160, fill="black", width=w)
+    out.append(("smiley", img))
+    img, d = canvas()  # a heart (for edges2emoji): the classic heart curve, x = 16 sin³t, y = 13 cos t - ...
+    t = np.linspace(0, 2 * math.pi, 181)
+    hx, hy = 16 * np.sin(t) ** 3, 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
+    d.line([((128 + 6 * x) * s, (128 - 6 * y) * s) for x, y in zip(hx, hy)], fill="black", width=w, joint="curve")
+    out.append(("heart", img))
     return tuple(out)
 
 

@@ -123,6 +123,11 @@ ZOO["edges2monet"] = WeightsEntry(
     "pix2pix U-Net (width 32, resize-convolution, fp16): Canny edges or a drawing → a Monet-like painting, "
     "trained on 270 Monet paintings",
     package=("yingshe", "translate/zoo/edges2monet.safetensors"))
+ZOO["edges2emoji"] = WeightsEntry(
+    "edges2emoji", "yingshe-pix2pix",
+    "pix2pix U-Net (width 32, resize-convolution, fp16): a line drawing → a 64 px emoji, trained on the "
+    "Noto emoji (Apache-2.0) of emoji-datasource-google",
+    package=("yingshe", "translate/zoo/edges2emoji.safetensors"))
 
 
 # Our text→image models (yingshe train diffusion / clip on the Noto emoji; recipes beside them).

@@ -95,7 +95,9 @@ def render(mapping, index: int, size: int = THUMB) -> Image.Image:
     values = dict(ex.recipe)
     fields = {p.name for p in mapping.recipe.params()}
     if "size" in fields:
-        values["size"] = min(int(values.get("size", size)), size)
+        own = int(values.get("size", getattr(mapping.recipe(), "size", size)))
+        if own:  # 0 keeps its meaning (translate: the model's own size, which a small model needs)
+            values["size"] = min(own, size)
     if "iterations" in fields and mapping.name == "style":
         values.setdefault("iterations", 40)  # a thumbnail: the look, not the finish
     if mapping.name == "music2paint":

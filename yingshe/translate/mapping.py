@@ -1,7 +1,8 @@
 """Registers ``translate``: a sketch, an edge map or a grey picture → a picture, with a pix2pix
 generator (a shipped model, or one you trained with ``yingshe train pix2pix``).
 
-The input is resized so its longest side is ``size`` and, by ``prepare``, first turned into what
+The input is resized so its longest side is ``size`` (by default the size the model was trained
+at: a 64 px emoji model sees a drawing at the scale it learned) and, by ``prepare``, first turned into what
 the model was trained on (a photo into Canny edges for an edges model, anything into grey for a
 colorize model; a line drawing is taken as it is). The generator then runs once, in eval mode:
 dropout off, so a recipe and an input give one picture, byte for byte (on one device and thread
@@ -27,20 +28,26 @@ EXAMPLES = """\
 yingshe translate sketch.png -o painting.png                      (edges2monet: lines → a Monet)
 yingshe translate photo.jpg -o monet.png --prepare on             (the photo's edges, painted)
 yingshe translate sketch.png -o p.png --noise --seed 3            (the paper's dropout noise: variations)
+yingshe translate smiley.png -o emoji.png --model edges2emoji     (a drawing → a 64 px emoji)
 yingshe translate grey.jpg -o colour.png --model runs/colorize    (a model you trained)"""
 
 
 @dataclass
 class TranslateRecipe(Recipe):
     mapping = "translate"
-    model: str = param("edges2monet", "shipped model name (edges2monet), a `yingshe train pix2pix` run folder, "
-                                      "or a model file", suggest=("edges2monet",))
-    size: int = param(256, "longest side of the picture, in pixels (the network is fully convolutional)",
-                      min=32, max=2048)
+    model: str = param("edges2monet", "shipped model name (edges2monet, edges2emoji), a `yingshe train pix2pix` "
+                                      "run folder, or a model file", suggest=("edges2monet", "edges2emoji"))
+    size: int = param(0, "longest side of the picture, in pixels (0: the size the model was trained at; the "
+                         "network is fully convolutional, but it draws best at the scale it learned)",
+                      min=0, max=2048)
     prepare: str = param("auto", "turn the input into the model's kind of input first: auto (by the model: "
                                  "photos become edges or grey, line drawings stay), on, off", choices=PREPARE)
     noise: bool = param(False, "keep dropout on, as the paper does at test time: a variation per seed "
                                "(off: the one deterministic translation)")
+
+    def check(self) -> None:
+        if 0 < self.size < 32:
+            raise BadInput(f"--size must be 0 (the model's own size) or at least 32 px, not {self.size}")
 
 
 def run(recipe: TranslateRecipe, inputs: dict, progress: Progress | None = None, *, device: str = "auto",
@@ -50,7 +57,7 @@ def run(recipe: TranslateRecipe, inputs: dict, progress: Progress | None = None,
 
     from yingshe.core.device import resolve_device, set_threads
     from yingshe.translate.model import load_translator
-    from yingshe.translate.pairs import prepare
+    from yingshe.translate.pairs import is_line_drawing, prepare, shrink_drawing
 
     t0 = time.perf_counter()
     progress = progress or Progress()
@@ -63,16 +70,24 @@ def run(recipe: TranslateRecipe, inputs: dict, progress: Progress | None = None,
     progress.start(1, f"translating with {recipe.model}")
     img = src.image.convert("RGB")
     w, h = img.size
-    scale = recipe.size / max(w, h)
+    side = recipe.size or model.size
+    scale = side / max(w, h)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    rgb = np.asarray(img, dtype=np.uint8)
+    shrunk = False
     if (nw, nh) != (w, h):
-        img = img.resize((nw, nh), Image.LANCZOS if scale < 1 else Image.BICUBIC)
-    a, prepared = prepare(model.pairs, np.asarray(img, dtype=np.uint8), recipe.prepare)
+        if scale < 1 and recipe.prepare == "auto" and model.pairs in ("edges", "sketch") and is_line_drawing(rgb):
+            rgb, shrunk = shrink_drawing(rgb, (nw, nh)), True  # a drawing keeps its lines when made smaller
+        else:
+            rgb = np.asarray(img.resize((nw, nh), Image.LANCZOS if scale < 1 else Image.BICUBIC), dtype=np.uint8)
+    a, prepared = prepare(model.pairs, rgb, recipe.prepare)
+    if shrunk:
+        prepared = "none (a line drawing, made smaller keeping its lines)"
     out = Image.fromarray(model(a, noise=recipe.noise, seed=recipe.seed), "RGB")
     progress.update(1)
     progress.close()
     dev = next(model.net.parameters()).device
-    summary = {"pairs": model.pairs, "prepared": prepared, "width": out.width, "height": out.height,
+    summary = {"pairs": model.pairs, "size": side, "prepared": prepared, "width": out.width, "height": out.height,
                "model_step": model.meta.get("step")}
     return Artwork(mapping=recipe.mapping, recipe=recipe, image=out, inputs={"image": [src.record]},
                    weights={"model": model.weights_record()}, device=str(dev), threads=threads,
@@ -81,7 +96,8 @@ def run(recipe: TranslateRecipe, inputs: dict, progress: Progress | None = None,
 
 MAPPING = register(Mapping(
     name="translate",
-    summary="sketch, edges or grey picture → painting with pix2pix (shipped edges2monet, or yingshe train pix2pix)",
+    summary="sketch, edges or grey picture → painting with pix2pix (shipped edges2monet and edges2emoji, or "
+            "yingshe train pix2pix)",
     family="translation",
     recipe=TranslateRecipe,
     run=run,
@@ -91,5 +107,6 @@ MAPPING = register(Mapping(
     realtime=True,
     examples=(Example("Poplars by the water, drawn, then painted like Monet", {"size": 256},
                       {"image": "sketch:poplars"}),
-              Example("Haystacks under the sun", {"size": 256}, {"image": "sketch:haystacks"})),
+              Example("Haystacks under the sun", {"size": 256}, {"image": "sketch:haystacks"}),
+              Example("A smiley, drawn, made an emoji", {"model": "edges2emoji"}, {"image": "sketch:smiley"})),
 ))

@@ -122,6 +122,20 @@ def is_line_drawing(rgb: np.ndarray) -> bool:
     return extreme > 0.93 and float(np.mean(chroma > 40)) < 0.03
 
 
+def shrink_drawing(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A line drawing made smaller without losing its lines, as black lines on white: the ink is
+    averaged over each new pixel's area and every pixel holding at least a quarter of a full
+    pixel's ink is drawn black. Plain resampling would leave a 3 px pen at 256 px a faint grey
+    smudge at 64 px; this leaves a 1-2 px line, the thickness the models were trained on.
+    ``size`` is (width, height); white lines on black count as ink too."""
+    from PIL import Image
+
+    g = grey(rgb)
+    ink = g if float(g.mean()) < 128 else 255 - g  # (H, W) uint8, 255 = full ink
+    small = np.asarray(Image.fromarray(ink).resize(size, Image.BOX))  # mean ink per new pixel
+    return _three(np.where(small >= 64, 0, 255).astype(np.uint8))
+
+
 def prepare(pairs: str, rgb: np.ndarray, mode: str) -> tuple[np.ndarray, str]:
     """The network's input for picture ``rgb`` under ``prepare`` mode (auto, on, off), and what was
     done (for the artwork's summary).
@@ -147,4 +161,4 @@ def prepare(pairs: str, rgb: np.ndarray, mode: str) -> tuple[np.ndarray, str]:
 
 
 __all__ = ["PAIRS", "DIRECTIONS", "check_pairs", "edges", "xdog", "colorize", "blur", "make_input",
-           "is_line_drawing", "prepare", "grey"]
+           "is_line_drawing", "shrink_drawing", "prepare", "grey"]
