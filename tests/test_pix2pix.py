@@ -359,6 +359,7 @@ def test_studio_sketch_canvas_translates_live_and_keeps_the_drawing(tmp_path, mo
     studio = Studio(tmp_path / "out", threads=1)
     frames = list(studio.live_renders("translate", values, {"image": canvas}))
     assert frames[-1][1] and frames[-1][0].size == (64, 64)
+    assert len(frames) == 1  # at 64 px a coarse preview would be the same picture: rendered once
     assert not (tmp_path / "out" / "inputs").exists()  # live previews write nothing
     done = list(studio.run("translate", values, {"image": canvas}))[-1]
     assert done.kind == "done", done.message

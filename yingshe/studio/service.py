@@ -547,7 +547,8 @@ class Studio:
     def live_renders(self, mapping_name: str, values, files: dict | None = None, *, coarse: bool = True):
         """Yield (picture, final): a coarse render first (answers at once), then ``live_size``.
         ``files``: the tab's inputs (a sketch canvas's drawing is translated as it is drawn)."""
-        if coarse:
+        size = getattr(self.live_recipe(mapping_name, values)[1], "size", None)
+        if coarse and isinstance(size, int) and size > LIVE_COARSE:  # else the coarse one would be the same
             yield self.live_picture(mapping_name, values, files, coarse=True), False
         yield self.live_picture(mapping_name, values, files, coarse=False), True
 
