@@ -176,6 +176,7 @@ def test_live_route_answers_jpeg_and_reads_only_the_studios_files(tmp_path):
         r = client.post(f"/yingshe/live/mandelbrot?coarse={coarse}", json={"values": values, "files": {}})
         assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
         assert Image.open(io.BytesIO(r.content)).size == (side, side) and r.headers["x-yingshe-size"] == f"{side}x{side}"
+        assert r.headers["x-yingshe-final"] == ("0" if coarse else "1")  # the page asks again for the full one
     assert studio.gallery() == [] and not list(studio.output.glob("*.png"))
 
     def bad(name, body):
@@ -212,6 +213,11 @@ def test_live_route_answers_jpeg_and_reads_only_the_studios_files(tmp_path):
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
     r = client.post("/yingshe/live/translate?coarse=0", json={"values": tvalues, "files": {"image": url}})
     assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (256, 256), r.text
+    # a coarse request where the coarse picture would be the picture itself (64 px here, or a small
+    # model at its own size): the answer says it is final, so the page asks no second time
+    small = to_values(get("translate").recipe(size=64), get("translate").recipe)
+    r = client.post("/yingshe/live/translate?coarse=1", json={"values": small, "files": {"image": url}})
+    assert r.status_code == 200 and r.headers["x-yingshe-final"] == "1" and r.headers["x-yingshe-size"] == "64x64"
     assert studio.gallery() == [] and not (studio.output / "inputs").exists()
     # ...and bad ones are one-line refusals, checked before anything is decoded
     huge = io.BytesIO()

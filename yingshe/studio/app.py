@@ -219,8 +219,8 @@ async (live, ...rest) => {
     const files = {};
     %(inputs)s.forEach((k, i) => { files[k] = rest[%(n)d + i] ?? null; });
     me.body = JSON.stringify({values: rest.slice(0, %(n)d), files: files});
-  } else if (me.failed === me.seq) {
-    return keep;  /* the coarse one failed: its message stays */
+  } else if (me.failed === me.seq || me.done === me.seq) {
+    return keep;  /* the coarse one failed (its message stays), or was already the final picture */
   }
   const seq = me.seq;
   let r;
@@ -232,6 +232,8 @@ async (live, ...rest) => {
   }
   if (seq !== me.seq) return keep;
   if (!r.ok) { me.failed = seq; return [keep[0], "⚠️ " + (await r.text())]; }
+  const final = !%(coarse)s || r.headers.get("X-Yingshe-Final") === "1";
+  if (final) me.done = seq;
   const blob = await r.blob();
   if (seq !== me.seq) return keep;
   const url = URL.createObjectURL(blob);
@@ -240,7 +242,7 @@ async (live, ...rest) => {
   const size = r.headers.get("X-Yingshe-Size") || "";
   return [{url: url, path: "live-preview.jpg", orig_name: "live-preview.jpg", mime_type: "image/jpeg",
            meta: {_type: "gradio.FileData"}},
-          "live preview " + size + " · " + (%(coarse)s ? "refining…" : "press Run to save at full size")];
+          "live preview " + size + " · " + (final ? "press Run to save at full size" : "refining…")];
 }
 """ % {"name": json.dumps(name), "inputs": json.dumps(inputs), "n": n_controls, "coarse": "true" if coarse else "false",
        "c": int(coarse), "base": _BASE_JS}
@@ -299,11 +301,14 @@ def add_routes(app, studio: Studio) -> None:
         try:
             with busy:
                 data, (w, h) = studio.live_jpeg(name, values, files, coarse=bool(coarse))
+                final = not coarse or not studio.coarse_helps(name, values)
         except (BadInput, ValueError, TypeError, KeyError) as e:
             return Response(str(e).splitlines()[0] if str(e) else "bad request", status_code=400,
                             media_type="text/plain")
+        # X-Yingshe-Final: 1 when this is already the live picture (the page asks no second time)
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store",
-                                                                 "X-Yingshe-Size": f"{w}x{h}"})
+                                                                 "X-Yingshe-Size": f"{w}x{h}",
+                                                                 "X-Yingshe-Final": "1" if final else "0"})
 
     app.add_api_route("/yingshe/live/{name}", live, methods=["POST"])
 

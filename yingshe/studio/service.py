@@ -547,10 +547,16 @@ class Studio:
     def live_renders(self, mapping_name: str, values, files: dict | None = None, *, coarse: bool = True):
         """Yield (picture, final): a coarse render first (answers at once), then ``live_size``.
         ``files``: the tab's inputs (a sketch canvas's drawing is translated as it is drawn)."""
-        size = getattr(self.live_recipe(mapping_name, values)[1], "size", None)
-        if coarse and isinstance(size, int) and size > LIVE_COARSE:  # else the coarse one would be the same
+        if coarse and self.coarse_helps(mapping_name, values):
             yield self.live_picture(mapping_name, values, files, coarse=True), False
         yield self.live_picture(mapping_name, values, files, coarse=False), True
+
+    def coarse_helps(self, mapping_name: str, values) -> bool:
+        """Whether a coarse preview differs from the live one: only above ``LIVE_COARSE`` px (at
+        128 px or less, or translate at a small model's own size, it would be the same picture,
+        rendered twice)."""
+        size = getattr(self.live_recipe(mapping_name, values)[1], "size", None)
+        return isinstance(size, int) and size > LIVE_COARSE
 
     def live_picture(self, mapping_name: str, values, files: dict | None = None, *, coarse: bool = False,
                      upscale: bool = True) -> Image.Image:
