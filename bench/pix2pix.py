@@ -27,7 +27,7 @@ and the translation latency the studio's sketch canvas needs.
    at the model's own size (what the studio's pad does), median of 15 runs, at 1 thread and at
    torch's default.
 
-Writes numbers as JSON on stdout; bench/results/pix2pix.md records them with the commands.
+Writes numbers as JSON on stdout; bench/RESULTS.md records them with the commands.
 """
 
 from __future__ import annotations
