@@ -229,12 +229,11 @@ def throughput(data_dir: Path, steps: int, trials: int, threads: int) -> dict:
 
 def latency(model_spec: str, data_dir: Path, runs: int = 15) -> dict:
     from yingshe.core import registry, sources
+    from yingshe.core.files import image_folder
+    from yingshe.core.images import open_image
     from yingshe.translate.model import load_translator
 
     m = registry.get("translate")
-    from yingshe.core.files import image_folder
-    from yingshe.core.images import open_image
-
     b = D._square(open_image(image_folder(data_dir)[1][0]), 256)
     sketch = sources.from_image(Image.fromarray(make_input("edges", b)))  # a 256 px drawing, as on the canvas
     recipe = m.recipe.from_dict({"model": model_spec})  # at the model's own size, as the studio runs it

@@ -57,7 +57,7 @@ def run(recipe: TranslateRecipe, inputs: dict, progress: Progress | None = None,
 
     from yingshe.core.device import resolve_device, set_threads
     from yingshe.translate.model import load_translator
-    from yingshe.translate.pairs import is_line_drawing, prepare, shrink_drawing
+    from yingshe.translate.pairs import prepare
 
     t0 = time.perf_counter()
     progress = progress or Progress()
@@ -73,16 +73,7 @@ def run(recipe: TranslateRecipe, inputs: dict, progress: Progress | None = None,
     side = recipe.size or model.size
     scale = side / max(w, h)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    rgb = np.asarray(img, dtype=np.uint8)
-    shrunk = False
-    if (nw, nh) != (w, h):
-        if scale < 1 and recipe.prepare == "auto" and model.pairs in ("edges", "sketch") and is_line_drawing(rgb):
-            rgb, shrunk = shrink_drawing(rgb, (nw, nh)), True  # a drawing keeps its lines when made smaller
-        else:
-            rgb = np.asarray(img.resize((nw, nh), Image.LANCZOS if scale < 1 else Image.BICUBIC), dtype=np.uint8)
-    a, prepared = prepare(model.pairs, rgb, recipe.prepare)
-    if shrunk:
-        prepared = "none (a line drawing, made smaller keeping its lines)"
+    a, prepared = prepare(model.pairs, np.asarray(img, dtype=np.uint8), recipe.prepare, size=(nw, nh))
     out = Image.fromarray(model(a, noise=recipe.noise, seed=recipe.seed), "RGB")
     progress.update(1)
     progress.close()

@@ -136,13 +136,24 @@ def shrink_drawing(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return _three(np.where(small >= 64, 0, 255).astype(np.uint8))
 
 
-def prepare(pairs: str, rgb: np.ndarray, mode: str) -> tuple[np.ndarray, str]:
+def prepare(pairs: str, rgb: np.ndarray, mode: str, size: tuple[int, int] | None = None) -> tuple[np.ndarray, str]:
     """The network's input for picture ``rgb`` under ``prepare`` mode (auto, on, off), and what was
     done (for the artwork's summary).
 
     auto: edges and sketch models turn a photo or painting into lines and take a line drawing as it
     is (white-on-black lines are inverted first); colorize models take the grey of anything; blur
-    and aligned models take the input as it is."""
+    and aligned models take the input as it is.
+
+    ``size`` (width, height): the picture is first brought to that size. A line drawing that an
+    edges or sketch model takes as it is (auto) keeps its lines when made smaller
+    (:func:`shrink_drawing`); anything else is resampled (Lanczos down, bicubic up)."""
+    if size is not None and size != (rgb.shape[1], rgb.shape[0]):
+        from PIL import Image
+
+        smaller = size[0] < rgb.shape[1] or size[1] < rgb.shape[0]
+        if smaller and mode == "auto" and pairs in ("edges", "sketch") and is_line_drawing(rgb):
+            return shrink_drawing(rgb, size), "none (a line drawing, made smaller keeping its lines)"
+        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS if smaller else Image.BICUBIC), dtype=np.uint8)
     if mode == "off":
         return rgb, "none"
     if pairs == "aligned":
