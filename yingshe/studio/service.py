@@ -76,6 +76,14 @@ class Update:
         return f"⏳ step {self.done}/{self.total}" + (f" · {m}" if m else "")
 
 
+def _coarse_helps(recipe) -> bool:
+    """A coarse preview differs from the live one only above ``LIVE_COARSE`` px: at 128 px or
+    less, or translate at a small model's own size (``size`` 0), it would be the same picture,
+    rendered twice."""
+    size = getattr(recipe, "size", None)
+    return isinstance(size, int) and size > LIVE_COARSE
+
+
 class Studio:
     def __init__(self, output_dir: str | os.PathLike, *, max_upload_bytes: int = MAX_UPLOAD_BYTES,
                  max_upload_pixels: int = MAX_UPLOAD_PIXELS, live_size: int = LIVE_SIZE,
@@ -552,11 +560,8 @@ class Studio:
         yield self.live_picture(mapping_name, values, files, coarse=False), True
 
     def coarse_helps(self, mapping_name: str, values) -> bool:
-        """Whether a coarse preview differs from the live one: only above ``LIVE_COARSE`` px (at
-        128 px or less, or translate at a small model's own size, it would be the same picture,
-        rendered twice)."""
-        size = getattr(self.live_recipe(mapping_name, values)[1], "size", None)
-        return isinstance(size, int) and size > LIVE_COARSE
+        """Whether a coarse preview differs from the live one (see :func:`_coarse_helps`)."""
+        return _coarse_helps(self.live_recipe(mapping_name, values)[1])
 
     def live_picture(self, mapping_name: str, values, files: dict | None = None, *, coarse: bool = False,
                      upscale: bool = True) -> Image.Image:
@@ -568,8 +573,8 @@ class Studio:
         mapping, recipe = self.live_recipe(mapping_name, values)
         inputs = self.load_inputs(mapping, files, keep=False) if files else {}
         options = self._options(mapping, False)  # the studio's --threads
-        size = getattr(recipe, "size", None)
-        if coarse and isinstance(size, int) and size > LIVE_COARSE:
+        if coarse and _coarse_helps(recipe):
+            size = recipe.size
             with registry.preview():  # the mapping may cut corners that do not change the picture's layout
                 small = mapping.run(recipe.replace(size=LIVE_COARSE), inputs, None, **options).image
             if not upscale:
