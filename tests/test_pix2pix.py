@@ -217,6 +217,37 @@ def test_run_folder_and_exact_resume(tmp_path):
     assert "val_l1" in straight.last or straight.best == {}  # validation never picks the model
 
 
+def test_init_fine_tunes_a_trained_generator(tmp_path, capsys):
+    """--init starts G from a trained model (its shape wins over --width/--n-down), D afresh and as
+    wide; the model file records where training began; a model that cannot fit is a clear error."""
+    from yingshe.core.checkpoint import load_tensors
+
+    data = make_folder(tmp_path / "d")
+    train(tiny(data, tmp_path / "a", max_steps=2, width=6, n_down=4))
+    start, meta_a = load_tensors(tmp_path / "a" / "model.safetensors")
+    t = Trainer(tiny(data, tmp_path / "b", max_steps=1, width=16, init=str(tmp_path / "a")))
+    assert t.g_cfg.width == 6 and t.g_cfg.n_down == 4 and t.d_cfg.width == 6
+    for k, v in t.G.state_dict().items():
+        assert torch.equal(v, start[k]), k
+    assert t.G.training and all(p.requires_grad for p in t.G.parameters())
+    r = train(tiny(data, tmp_path / "c", max_steps=2, init=str(tmp_path / "a")))
+    tuned, meta = load_tensors(tmp_path / "c" / "model.safetensors")
+    assert r.step == 2 and meta["model"] == meta_a["model"]
+    assert meta["init"]["sha256"] and meta["init"]["step"] == 2
+    assert any(not torch.equal(tuned[k], start[k]) for k in start)  # it trained
+    # the resumed run rebuilds the same shapes from --init and continues exactly
+    train(tiny(data, tmp_path / "c", max_steps=3, init=str(tmp_path / "a")), resume=True)
+    # its U-Net halves pictures 4 times: 36 px (fine for a 2-level one) does not fit
+    with pytest.raises(BadInput, match="multiples of 16"):
+        Trainer(tiny(data, tmp_path / "f", size=36, n_down=2, init=str(tmp_path / "a")))
+    with pytest.raises(BadInput):
+        Trainer(tiny(data, tmp_path / "g", init=str(tmp_path / "nothing")))
+    assert cli(["train", "pix2pix", str(data), "-o", str(tmp_path / "h"), "--init", str(tmp_path / "d" / "p0.png"),
+                "--size", "32", "--width", "4", "--max-steps", "1", "--threads", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "p0.png" in err[0], err
+
+
 # ------------------------------------------------------------------------------ translate
 
 @pytest.fixture

@@ -65,6 +65,9 @@ class TrainConfig(BaseConfig):
     jitter: bool = option(True, "random jitter: resize to size×286/256, then crop at random")
     val_fraction: float = option(0.1, "share of the pictures held out for validation (chosen by file name)")
     sample_n: int = option(6, "held-out pictures in each sample grid (input | output | target)", changeable=True)
+    init: str = option("", "start from this trained generator (shipped name, run folder or model file) and "
+                       "fine-tune it; its U-Net replaces --width/--n-down/--upsample/--dropout, and the "
+                       "discriminator, as wide, starts afresh", metavar="MODEL")
 
     @property
     def crop_size(self) -> int:
@@ -157,8 +160,15 @@ class Trainer(BaseTrainer):
         if self.device.type != "cpu" and train.b.numel() * 2 <= DATA_ON_DEVICE_BYTES:
             train = train.to(self.device)  # crops are cut on the GPU: no per-step host copies
         self.train_set = train
-        self.g_cfg, self.d_cfg = cfg.unet_config(), cfg.patchgan_config()
-        self.G = UNet(self.g_cfg).to(self.device)
+        self.init_record = None
+        if cfg.init:
+            self.G, self.init_record = self._load_init(cfg.init)
+            self.g_cfg = self.G.config
+            self.d_cfg = PatchGANConfig(width=self.g_cfg.width, n_layers=cfg.d_layers)
+        else:
+            self.g_cfg, self.d_cfg = cfg.unet_config(), cfg.patchgan_config()
+            self.G = UNet(self.g_cfg)
+        self.G = self.G.to(self.device)
         self.D = PatchGAN(self.d_cfg).to(self.device)
         betas = (cfg.beta1, 0.999)
         self.opt_g = adam(self.G.parameters(), cfg.lr, betas)
@@ -174,6 +184,20 @@ class Trainer(BaseTrainer):
         shown = self.data.val if len(self.data.val) else _centre(self.data.train, cfg.size)
         k = min(cfg.sample_n, len(shown))
         self.fixed = PairSetView(shown.a[:k], shown.b[:k])
+
+    def _load_init(self, spec: str) -> tuple[UNet, dict]:
+        """A trainable copy of the generator ``spec`` names, and its record (where training began)."""
+        from yingshe.translate.model import FAMILY, load_translator
+
+        t = load_translator(spec)  # finds the file, checks it, and says why it is not a pix2pix model
+        m = t.config.multiple
+        if self.cfg.crop_size % m or self.cfg.size % m:
+            raise BadInput(f"--init {spec}: its U-Net halves pictures {t.config.n_down} times; --size {self.cfg.size} "
+                           f"and the crop {self.cfg.crop_size} must be multiples of {m}")
+        G = UNet(t.config)
+        G.load_state_dict(t.net.state_dict())
+        record = t.weights_record() | {"family": FAMILY, "step": t.meta.get("step"), "init": t.meta.get("init")}
+        return G.train().requires_grad_(True), record
 
     def after_resume(self) -> None:
         self.G_train, self.D_train = self.ddp(self.G), self.ddp(self.D)
@@ -219,7 +243,7 @@ class Trainer(BaseTrainer):
         cfg = self.cfg
         return {"format": 1, "kind": "pix2pix", "model": self.g_cfg.to_dict(), "discriminator": self.d_cfg.to_dict(),
                 "pairs": cfg.pairs, "direction": cfg.direction, "size": cfg.size, "step": self.step,
-                "train": cfg.to_dict(), "data": self.data_info()}
+                "train": cfg.to_dict(), "data": self.data_info(), "init": self.init_record}
 
     def data_info(self) -> dict:
         d = self.data
@@ -227,7 +251,7 @@ class Trainer(BaseTrainer):
                 "skipped": len(d.skipped)}
 
     def config_info(self) -> dict:
-        return {"model": self.g_cfg.to_dict(), "discriminator": self.d_cfg.to_dict(),
+        return {"model": self.g_cfg.to_dict(), "discriminator": self.d_cfg.to_dict(), "init": self.init_record,
                 "generator_parameters": self.G.n_params(), "data": self.data_info(),
                 "skipped_files": self.data.skipped[:100]}
 
@@ -343,6 +367,7 @@ examples:
   yingshe train pix2pix paintings/ -o runs/p --pairs sketch --size 256 --crop 128 --width 32 --epochs 40
   yingshe train pix2pix facades/train -o runs/facades --pairs aligned --direction BtoA
   yingshe train pix2pix photos/ -o runs/p --resume --decay-epochs 150        (continue, decay longer)
+  yingshe train pix2pix monets/ -o runs/m2 --init edges2monet --epochs 10 --decay-epochs 10   (fine-tune a model)
   torchrun --nproc_per_node=2 -m yingshe train pix2pix photos/ -o runs/ddp --pairs colorize
 then: yingshe translate sketch.png -o painting.png --model runs/p"""
 
