@@ -80,13 +80,14 @@ def choose_prompts(ex, n: int, seed: int = 0):
 
 
 def generate(prompts, model: str, steps: int, guidance: float, threads: int, clip: str, rerank: int = 0,
-             scheduler: str | None = None):
+             scheduler: str | None = None, seed_offset: int = 0):
     from yingshe.core import registry, sources
 
     m = registry.get("diffuse")
     imgs, secs = [], []
     for k, p in enumerate(prompts):
-        r = m.recipe.from_dict({"model": model, "steps": steps, "guidance": guidance, "seed": k, "clip": clip,
+        r = m.recipe.from_dict({"model": model, "steps": steps, "guidance": guidance, "seed": k + seed_offset,
+                                "clip": clip,
                                 "rerank": rerank} | ({"scheduler": scheduler} if scheduler else {}))
         t = time.perf_counter()
         art = m.run(r, {"prompt": [sources.from_text(p)]}, threads=threads)
@@ -189,6 +190,9 @@ def main() -> int:
     ap.add_argument("--scheduler", default=None, help="sampler (diffuse --scheduler) [default: diffuse's]")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rerank", type=int, default=0, help="sample N per prompt, keep our CLIP's best (diffuse --rerank)")
+    ap.add_argument("--candidates", type=int, default=0,
+                    help="also draw N pictures per prompt (the seeds --rerank N draws) and report how often any of "
+                         "them, and our CLIP's pick, hits: the ceiling of reranking")
     ap.add_argument("--cache", default=None, help="folder to keep the emoji's VGG19 features in")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--skip-quality", action="store_true")
@@ -256,6 +260,8 @@ def main() -> int:
         except Exception as e:  # no CLIP: the other numbers still stand
             res["quality"]["clip_error"] = f"{type(e).__name__}: {e}"
         out.mkdir(parents=True, exist_ok=True)
+        if a.candidates > 1:
+            res["quality"]["candidates"] = candidates(a, prompts, chosen, imgs, hits, feats, real)
         sheet = grid_image(to_tensor(imgs[:32]), nrow=8)
         sheet.save(out / "diffusion-samples.png")
         (out / "diffusion-samples.txt").write_text("\n".join(f"{i + 1:2d}. {p}" for i, p in enumerate(prompts[:32])) + "\n")
@@ -264,6 +270,28 @@ def main() -> int:
         res["speed"] = [speed(a.model, t) for t in sorted({1, a.threads, 2})]
     print(json.dumps(res, indent=2))
     return 0
+
+
+def candidates(a, prompts, chosen, first_imgs, first_hits, feats, real) -> dict:
+    """N pictures per prompt, seeds k, k+1, ... (what ``--rerank N`` draws): hit@10 of one picture,
+    of any of the N (the best a perfect reranker could do), and of the one our CLIP scores best."""
+    from yingshe.diffusion.clip import clip_scores, load_clip
+
+    imgs, hits = [first_imgs], [first_hits]
+    for j in range(1, a.candidates):
+        more, _ = generate(prompts, a.model, a.steps, a.guidance, a.threads, "", 0, a.scheduler, seed_offset=j)
+        imgs.append(more)
+        hits.append(hits_at_10(distances(feats(to_tensor(more)), real), chosen))
+    h = np.array(hits).T  # (P, N)
+    clip = load_clip(a.clip)
+    scores = np.array([[float(clip_scores(clip, [imgs[j][k]], [p])[0]) for j in range(a.candidates)]
+                       for k, p in enumerate(prompts)])  # (P, N)
+    out = {"n": a.candidates, "hit_at_10_one_picture": round(float(h.mean()), 4)}
+    for n in sorted({2, 4, a.candidates}):
+        if n <= a.candidates:
+            out[f"hit_at_10_any_of_{n}"] = round(float(h[:, :n].any(1).mean()), 4)
+            out[f"hit_at_10_clip_pick_of_{n}"] = round(float(h[np.arange(len(h)), scores[:, :n].argmax(1)].mean()), 4)
+    return out
 
 
 def _pil(t):
