@@ -234,6 +234,7 @@ def test_init_fine_tunes_a_trained_generator(tmp_path, capsys):
     tuned, meta = load_tensors(tmp_path / "c" / "model.safetensors")
     assert r.step == 2 and meta["model"] == meta_a["model"]
     assert meta["init"]["sha256"] and meta["init"]["step"] == 2
+    assert meta["train"]["width"] == 6 and meta["train"]["n_down"] == 4  # what it trained, not --width's default
     assert any(not torch.equal(tuned[k], start[k]) for k in start)  # it trained
     # the resumed run rebuilds the same shapes from --init and continues exactly
     train(tiny(data, tmp_path / "c", max_steps=3, init=str(tmp_path / "a")), resume=True)

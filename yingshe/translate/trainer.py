@@ -163,7 +163,9 @@ class Trainer(BaseTrainer):
         self.init_record = None
         if cfg.init:
             self.G, self.init_record = self._load_init(cfg.init)
-            self.g_cfg = self.G.config
+            self.g_cfg = g = self.G.config
+            # the run's config says what it trains (config.json, the model file's "train")
+            cfg.width, cfg.n_down, cfg.upsample, cfg.dropout = g.width, g.n_down, g.upsample, g.dropout
             self.d_cfg = PatchGANConfig(width=self.g_cfg.width, n_layers=cfg.d_layers)
         else:
             self.g_cfg, self.d_cfg = cfg.unet_config(), cfg.patchgan_config()
