@@ -241,8 +241,8 @@ def test_init_fine_tunes_a_trained_generator(tmp_path, capsys):
     # its U-Net halves pictures 4 times: 36 px (fine for a 2-level one) does not fit
     with pytest.raises(BadInput, match="multiples of 16"):
         Trainer(tiny(data, tmp_path / "f", size=36, n_down=2, init=str(tmp_path / "a")))
-    with pytest.raises(BadInput):
-        Trainer(tiny(data, tmp_path / "g", init=str(tmp_path / "nothing")))
+    with pytest.raises(BadInput, match="^--init .*nothing"):  # before the data is read
+        Trainer(tiny(tmp_path / "no-data", tmp_path / "g", init=str(tmp_path / "nothing")))
     assert cli(["train", "pix2pix", str(data), "-o", str(tmp_path / "h"), "--init", str(tmp_path / "d" / "p0.png"),
                 "--size", "32", "--width", "4", "--max-steps", "1", "--threads", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

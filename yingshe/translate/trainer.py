@@ -152,6 +152,9 @@ class Trainer(BaseTrainer):
 
     def setup(self) -> None:
         cfg = self.cfg
+        self.init_record = None
+        if cfg.init:  # before the data, so that a wrong --init fails at once
+            init_g, self.init_record = self._load_init(cfg.init)
         self.data = self._data or D.load_pairs(cfg.data, cfg.pairs, cfg.size, direction=cfg.direction,
                                                val_fraction=cfg.val_fraction, jitter=cfg.jitter,
                                                progress=self.progress if self.main else None)
@@ -160,9 +163,8 @@ class Trainer(BaseTrainer):
         if self.device.type != "cpu" and train.b.numel() * 2 <= DATA_ON_DEVICE_BYTES:
             train = train.to(self.device)  # crops are cut on the GPU: no per-step host copies
         self.train_set = train
-        self.init_record = None
         if cfg.init:
-            self.G, self.init_record = self._load_init(cfg.init)
+            self.G = init_g
             self.g_cfg = g = self.G.config
             # the run's config says what it trains (config.json, the model file's "train")
             cfg.width, cfg.n_down, cfg.upsample, cfg.dropout = g.width, g.n_down, g.upsample, g.dropout
@@ -191,7 +193,10 @@ class Trainer(BaseTrainer):
         """A trainable copy of the generator ``spec`` names, and its record (where training began)."""
         from yingshe.translate.model import FAMILY, load_translator
 
-        t = load_translator(spec)  # finds the file, checks it, and says why it is not a pix2pix model
+        try:
+            t = load_translator(spec)  # finds the file, checks it, and says why it is not a pix2pix model
+        except BadInput as e:  # its message names translate's --model
+            raise BadInput(str(e).replace("--model", "--init", 1)) from None
         m = t.config.multiple
         if self.cfg.crop_size % m or self.cfg.size % m:
             raise BadInput(f"--init {spec}: its U-Net halves pictures {t.config.n_down} times; --size {self.cfg.size} "
