@@ -87,8 +87,7 @@ def generate(prompts, model: str, steps: int, guidance: float, threads: int, cli
     imgs, secs = [], []
     for k, p in enumerate(prompts):
         r = m.recipe.from_dict({"model": model, "steps": steps, "guidance": guidance, "seed": k + seed_offset,
-                                "clip": clip,
-                                "rerank": rerank} | ({"scheduler": scheduler} if scheduler else {}))
+                                "clip": clip, "rerank": rerank} | ({"scheduler": scheduler} if scheduler else {}))
         t = time.perf_counter()
         art = m.run(r, {"prompt": [sources.from_text(p)]}, threads=threads)
         secs.append(time.perf_counter() - t)
@@ -284,8 +283,7 @@ def candidates(a, prompts, chosen, first_imgs, first_hits, feats, real) -> dict:
         hits.append(hits_at_10(distances(feats(to_tensor(more)), real), chosen))
     h = np.array(hits).T  # (P, N)
     clip = load_clip(a.clip)
-    scores = np.array([[float(clip_scores(clip, [imgs[j][k]], [p])[0]) for j in range(a.candidates)]
-                       for k, p in enumerate(prompts)])  # (P, N)
+    scores = np.stack([clip_scores(clip, imgs[j], prompts).numpy() for j in range(a.candidates)], 1)  # (P, N)
     out = {"n": a.candidates, "hit_at_10_one_picture": round(float(h.mean()), 4)}
     for n in sorted({2, 4, a.candidates}):
         if n <= a.candidates:

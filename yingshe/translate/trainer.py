@@ -168,7 +168,7 @@ class Trainer(BaseTrainer):
             self.g_cfg = g = self.G.config
             # the run's config says what it trains (config.json, the model file's "train")
             cfg.width, cfg.n_down, cfg.upsample, cfg.dropout = g.width, g.n_down, g.upsample, g.dropout
-            self.d_cfg = PatchGANConfig(width=self.g_cfg.width, n_layers=cfg.d_layers)
+            self.d_cfg = cfg.patchgan_config()  # as wide as the generator, as the paper's ndf = ngf
         else:
             self.g_cfg, self.d_cfg = cfg.unet_config(), cfg.patchgan_config()
             self.G = UNet(self.g_cfg)
@@ -191,7 +191,7 @@ class Trainer(BaseTrainer):
 
     def _load_init(self, spec: str) -> tuple[UNet, dict]:
         """A trainable copy of the generator ``spec`` names, and its record (where training began)."""
-        from yingshe.translate.model import FAMILY, load_translator
+        from yingshe.translate.model import load_translator
 
         try:
             t = load_translator(spec)  # finds the file, checks it, and says why it is not a pix2pix model
@@ -203,7 +203,7 @@ class Trainer(BaseTrainer):
                            f"and the crop {self.cfg.crop_size} must be multiples of {m}")
         G = UNet(t.config)
         G.load_state_dict(t.net.state_dict())
-        record = t.weights_record() | {"family": FAMILY, "step": t.meta.get("step"), "init": t.meta.get("init")}
+        record = t.weights_record() | {"step": t.meta.get("step"), "init": t.meta.get("init")}
         return G.train().requires_grad_(True), record
 
     def after_resume(self) -> None:
