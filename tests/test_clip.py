@@ -88,6 +88,8 @@ def test_emoji_package_names_skin_tones_and_augmented_captions(emoji_folder, sha
     assert ex[4].raw and ex[4].phrases == ("a red circle",)
     with pytest.raises(BadInput, match="neither"):
         D.load_examples(str(emoji_folder / "img"))
+    # --balance names: the thumbs and its skin tone share one name's weight; a caption without a name is its own
+    assert D.name_weights(ex) == [1.0, 1.0, 0.5, 0.5] + [1.0] * 12
 
 
 # --------------------------------------------------------------------------- model

@@ -271,6 +271,36 @@ def test_warmup_cosine_schedule():
     assert warmup_cosine(500, warmup=100, total=1000, peak=3e-4, floor=3e-4) == 3e-4  # floor == peak: constant
 
 
+def test_weighted_epochs_draw_in_proportion_and_repeat_on_resume():
+    """--balance names: an epoch is len(data) weighted draws, seeded per epoch like the plain
+    permutation, so a resumed run (a fresh trainer) draws the very same batches."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from yingshe.core.trainer import Trainer
+
+    def trainer(rank=0, world=1):
+        return SimpleNamespace(cfg=SimpleNamespace(batch=8, seed=3), world=world, rank=rank)
+
+    w = torch.tensor([1.0, 1.0, 0.0] + [0.25] * 4)  # 0, 1 and the four quarters each a third; 2 never
+    t = trainer()
+    draws = torch.cat([Trainer.epoch_indices(t, s, 7, w) for s in range(3000)])
+    share = torch.bincount(draws, minlength=7).double() / len(draws)
+    assert share[2] == 0
+    assert torch.allclose(share[[0, 1]], torch.tensor(1 / 3).double(), atol=0.02)
+    assert torch.allclose(share[3:].sum(), torch.tensor(1 / 3).double(), atol=0.02)
+    again = trainer()  # a resumed run: nothing cached, the same steps give the same indices
+    assert all(torch.equal(Trainer.epoch_indices(again, s, 7, w), Trainer.epoch_indices(trainer(), s, 7, w))
+               for s in (0, 5, 1234))
+    assert not torch.equal(Trainer.epoch_indices(t, 0, 7, w), Trainer.epoch_indices(t, 1, 7, w))
+    # two ranks share one epoch's draws: rank 1 takes the batch after rank 0's
+    r0, r1, one = trainer(0, 2), trainer(1, 2), SimpleNamespace(cfg=SimpleNamespace(batch=16, seed=3), world=1, rank=0)
+    w9 = torch.ones(40)
+    assert torch.equal(torch.cat([Trainer.epoch_indices(r0, 0, 40, w9), Trainer.epoch_indices(r1, 0, 40, w9)]),
+                       Trainer.epoch_indices(one, 0, 40, w9))
+
+
 def test_train_diffusion_tiny_run_resumes_and_loads_as_a_model(tmp_path, capsys):
     import json
 
@@ -307,7 +337,8 @@ def test_train_diffusion_tiny_run_resumes_and_loads_as_a_model(tmp_path, capsys)
 
     more = tmp_path / "more"
     init = ["train", "diffusion", str(data), "-o", str(more), "--size", "32", "--init", str(run / "model.safetensors"),
-            "--steps", "2", "--batch", "4", "--threads", "1", "--quiet", "--sample-every", "0", "--lr", "1e-30"]
+            "--steps", "2", "--batch", "4", "--threads", "1", "--quiet", "--sample-every", "0", "--lr", "1e-30",
+            "--balance", "names"]
     assert main(init) == 0
     (old_t, old_m), (new_t, new_m) = (ckpt.load_tensors(r / "model.safetensors") for r in (run, more))
     assert old_t.keys() == new_t.keys() and all(torch.equal(old_t[k], new_t[k]) for k in old_t)

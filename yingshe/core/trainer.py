@@ -346,9 +346,12 @@ class Trainer:
 
         return DDP(module, device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
-    def epoch_indices(self, step: int, n: int):
+    def epoch_indices(self, step: int, n: int, weights=None):
         """This rank's example indices for ``step``: one seeded permutation of ``n`` examples per
-        epoch, split by rank (short datasets repeat to fill a global batch)."""
+        epoch, split by rank (short datasets repeat to fill a global batch). With ``weights`` (a
+        tensor of ``n`` non-negative numbers) an epoch is instead ``n`` draws with replacement, each
+        example drawn in proportion to its weight (class-balanced sampling); still seeded per epoch,
+        so a resumed run draws the same batches."""
         import torch
 
         b = self.cfg.batch
@@ -358,7 +361,10 @@ class Trainer:
         cached = getattr(self, "_perm", None)
         if cached is None or cached[0] != (epoch, n):
             g = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
-            perm = torch.randperm(n, generator=g)
+            if weights is not None:
+                perm = torch.multinomial(weights.double(), max(n, global_batch), replacement=True, generator=g)
+            else:
+                perm = torch.randperm(n, generator=g)
             if n < global_batch:
                 perm = perm.repeat(math.ceil(global_batch / n))
             self._perm = ((epoch, n), perm)

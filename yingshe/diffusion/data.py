@@ -119,6 +119,17 @@ def load_emoji(folder: Path) -> list[Example]:
     return out
 
 
+def name_weights(examples: list[Example]) -> list[float]:
+    """A sampling weight per example that gives every name the same share: 1 / (pictures of that
+    name). An emoji's skin-tone variants share its name; a captioned picture without a name is its
+    own."""
+    keys = [e.meta.get("name") or f"#{i}" for i, e in enumerate(examples)]
+    count: dict[str, int] = {}
+    for k in keys:
+        count[k] = count.get(k, 0) + 1
+    return [1.0 / count[k] for k in keys]
+
+
 def load_captioned(folder: Path) -> list[Example]:
     path = folder / "captions.jsonl"
     out = []

@@ -59,6 +59,9 @@ class DiffusionConfig(BaseConfig):
     decay: str = option("none", "learning-rate decay after the warm-up: none (constant --lr) or cosine (to --min-lr "
                         "at the last UNet step: the best model a fixed budget gives)", choices=("none", "cosine"))
     min_lr: float = option(3e-5, "the learning rate at the end of --decay cosine")
+    balance: str = option("none", "how often each picture is drawn: none (all equally) or names (each name equally: "
+                          "an emoji and its five skin-tone variants share one name's share, so the 2,261 People "
+                          "pictures do not crowd out flags and objects)", choices=("none", "names"))
     uncond: float = option(0.1, "fraction of captions dropped (classifier-free guidance)")
     captions: int = option(8, "caption variants per picture")
     ema: float = option(0.999, "EMA decay of the UNet kept in the model file (0: off)")
@@ -136,6 +139,7 @@ class DiffusionTrainer(BaseTrainer):
             self.mcfg, self.vae, self.unet, self.init_scale = self._load_init(cfg.init)
         self.examples = self._examples if self._examples is not None else D.load_examples(cfg.data)
         self.pixels = D.pictures(self.examples, cfg.size, progress=self.progress if self.main else None)
+        self.weights = torch.tensor(D.name_weights(self.examples)) if cfg.balance == "names" else None
         self.text = load_minilm()
         if not cfg.init:  # after MiniLM, which draws from torch's generator too: a seed gives the weights it gave
             self.vae = build_vae(self.mcfg)
@@ -208,7 +212,7 @@ class DiffusionTrainer(BaseTrainer):
 
     def ae_step(self, step: int) -> dict:
         cfg = self.cfg
-        idx = self.epoch_indices(step, len(self.examples))
+        idx = self.epoch_indices(step, len(self.examples), self.weights)
         x = self.pixels[idx].to(self.device).float() / 127.5 - 1  # (B, 3, S, S) in [-1, 1]
         c = cfg.ae_crop
         if c < cfg.size:
@@ -251,7 +255,7 @@ class DiffusionTrainer(BaseTrainer):
         cfg = self.cfg
         if self.latents is None:
             self._make_latents()
-        idx = self.epoch_indices(step - self.ae_steps, len(self.examples))
+        idx = self.epoch_indices(step - self.ae_steps, len(self.examples), self.weights)
         z0 = self.latents[idx]  # (B, C, h, w)
         states = self.text.token_states(self._captions(idx, step), self.mcfg.text_length).to(self.device)
         t = torch.randint(0, self.noise.config.num_train_timesteps, (len(idx),), device=self.device)
