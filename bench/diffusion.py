@@ -224,7 +224,7 @@ def main() -> int:
             "hit_at_10": round(sum(hits) / len(hits), 4), "bar": 0.5, "meets_bar": sum(hits) / len(hits) >= 0.5,
             "chance_at_10": round(10 / len(ex), 4), "median_rank_of_named_emoji": statistics.median(ranks),
             "fid_vgg19_64px": round(fid(gen, real), 4), "features": feats.VERSION.replace("128px", "64px"),
-            "hits": [p for p, h in zip(prompts, hits) if h]}
+            "hit_at_10_by_category": by_category(ex, chosen, hits), "hits": [p for p, h in zip(prompts, hits) if h]}
         # the ceiling the model's own autoencoder allows: hit@10 of the named emoji themselves,
         # encoded and decoded (a UNet that drew each latent perfectly could do no better)
         ae = autoencoded(a.model, torch.stack([pics[idx[0]] for _, idx in chosen]))
@@ -260,7 +260,7 @@ def main() -> int:
             res["quality"]["clip_error"] = f"{type(e).__name__}: {e}"
         out.mkdir(parents=True, exist_ok=True)
         if a.candidates > 1:
-            res["quality"]["candidates"] = candidates(a, prompts, chosen, imgs, hits, feats, real)
+            res["quality"]["candidates"] = candidates(a, ex, prompts, chosen, imgs, hits, feats, real)
         sheet = grid_image(to_tensor(imgs[:32]), nrow=8)
         sheet.save(out / "diffusion-samples.png")
         (out / "diffusion-samples.txt").write_text("\n".join(f"{i + 1:2d}. {p}" for i, p in enumerate(prompts[:32])) + "\n")
@@ -271,7 +271,7 @@ def main() -> int:
     return 0
 
 
-def candidates(a, prompts, chosen, first_imgs, first_hits, feats, real) -> dict:
+def candidates(a, ex, prompts, chosen, first_imgs, first_hits, feats, real) -> dict:
     """N pictures per prompt, seeds k, k+1, ... (what ``--rerank N`` draws): hit@10 of one picture,
     of any of the N (the best a perfect reranker could do), and of the one our CLIP scores best."""
     from yingshe.diffusion.clip import clip_scores, load_clip
@@ -284,12 +284,21 @@ def candidates(a, prompts, chosen, first_imgs, first_hits, feats, real) -> dict:
     h = np.array(hits).T  # (P, N)
     clip = load_clip(a.clip)
     scores = np.stack([clip_scores(clip, imgs[j], prompts).numpy() for j in range(a.candidates)], 1)  # (P, N)
-    out = {"n": a.candidates, "hit_at_10_one_picture": round(float(h.mean()), 4)}
+    out = {"n": a.candidates, "hit_at_10_one_picture": round(float(h.mean()), 4),
+           "hit_at_10_one_picture_by_category": by_category(ex, chosen, h.mean(1))}
     for n in sorted({2, 4, a.candidates}):
         if n <= a.candidates:
             out[f"hit_at_10_any_of_{n}"] = round(float(h[:, :n].any(1).mean()), 4)
             out[f"hit_at_10_clip_pick_of_{n}"] = round(float(h[np.arange(len(h)), scores[:, :n].argmax(1)].mean()), 4)
     return out
+
+
+def by_category(ex, chosen, hits) -> dict:
+    """{category: [hit@10, prompts]} over the prompts of each emoji category (hits: one number per prompt)."""
+    groups: dict[str, list[float]] = {}
+    for (_, idx), h in zip(chosen, hits):
+        groups.setdefault(ex[idx[0]].group, []).append(float(h))
+    return {g: [round(sum(v) / len(v), 3), len(v)] for g, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))}
 
 
 def _pil(t):
