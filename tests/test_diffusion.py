@@ -301,6 +301,24 @@ def test_weighted_epochs_draw_in_proportion_and_repeat_on_resume():
                        Trainer.epoch_indices(one, 0, 40, w9))
 
 
+def test_balance_defaults_to_names_but_older_runs_resume_as_they_were(tmp_path):
+    import json
+
+    from yingshe.core.trainer import resolve_config
+    from yingshe.diffusion.train import DiffusionConfig
+
+    assert resolve_config(DiffusionConfig, {}, data="d", out=str(tmp_path / "new"), resume=False).balance == "names"
+    old = tmp_path / "old"
+    old.mkdir()
+    train = DiffusionConfig(data="d", out=str(old)).to_dict()
+    del train["balance"]  # a run made before --balance existed drew plain epochs
+    (old / "config.json").write_text(json.dumps({"train": train}))
+    assert resolve_config(DiffusionConfig, {}, data="d", out=str(old), resume=True).balance == "none"
+    assert resolve_config(DiffusionConfig, {"balance": "none"}, data="d", out=str(old), resume=True).balance == "none"
+    with pytest.raises(BadInput, match="cannot change --balance"):
+        resolve_config(DiffusionConfig, {"balance": "names"}, data="d", out=str(old), resume=True)
+
+
 def test_train_diffusion_tiny_run_resumes_and_loads_as_a_model(tmp_path, capsys):
     import json
 

@@ -55,10 +55,13 @@ def warmup_cosine(step: int, *, warmup: int, total: int, peak: float, floor: flo
 
 
 def option(default: Any, help: str, *, choices: tuple | None = None, cli: str | None = None,
-           changeable: bool = False, metavar: str | None = None, hidden: bool = False):
+           changeable: bool = False, metavar: str | None = None, hidden: bool = False, before: Any = None):
     """A training-config field with its ``--help`` line. ``changeable`` fields may differ on
-    ``--resume`` (how long to train, where, how often to save); the others define the run."""
-    meta = dict(help=help, choices=choices, cli=cli, changeable=changeable, metavar=metavar, hidden=hidden)
+    ``--resume`` (how long to train, where, how often to save); the others define the run.
+    ``before``: what runs saved before this option existed did (a resumed one keeps doing it,
+    where the new default would change the run)."""
+    meta = dict(help=help, choices=choices, cli=cli, changeable=changeable, metavar=metavar, hidden=hidden,
+                before=before)
     return field(default=default, metadata=meta)
 
 
@@ -174,6 +177,9 @@ def resolve_config(cfg_cls: type[TrainConfig], given: dict, *, data: str, out: s
             raise BadInput(f"--resume: cannot read {cfg_path}: {e}") from None
         if saved.get("kind") != kind:
             raise BadInput(f"--resume: {out!r} trains a {saved.get('kind')}, not a {kind}")
+        for f in fields(cfg_cls):  # an option newer than the run: what the run did without it
+            if f.metadata.get("before") is not None and f.name not in saved:
+                saved[f.name] = f.metadata["before"]
         changeable = {f.name for f in fields(cfg_cls) if f.metadata.get("changeable")}
         fixed = sorted(k for k in given if k not in changeable and given[k] != saved.get(k))
         if fixed:
