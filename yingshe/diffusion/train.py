@@ -59,7 +59,7 @@ class DiffusionConfig(BaseConfig):
     decay: str = option("none", "learning-rate decay after the warm-up: none (constant --lr) or cosine (to --min-lr "
                         "at the last UNet step: the best model a fixed budget gives)", choices=("none", "cosine"))
     min_lr: float = option(3e-5, "the learning rate at the end of --decay cosine")
-    # On the emoji, names took hit@10 from 0.36 to 0.50 in 10,000 steps (bench/RESULTS.md); plain
+    # On the emoji, names took hit@10 from 0.38 to 0.51 in 10,000 steps (bench/RESULTS.md); plain
     # epochs had spent half of every epoch on the 2,261 People pictures, five sixths of them skin tones.
     balance: str = option("names", "how often each picture is drawn: names (each name equally often: an emoji and "
                           "its skin-tone variants share one name's share, so the People pictures do not crowd out "
