@@ -368,7 +368,7 @@ class Trainer:
         if cached is None or cached[0] != (epoch, n):
             g = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
             if weights is not None:
-                perm = torch.multinomial(weights.double(), max(n, global_batch), replacement=True, generator=g)
+                perm = torch.multinomial(weights.double(), n, replacement=True, generator=g)
             else:
                 perm = torch.randperm(n, generator=g)
             if n < global_batch:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,9 +125,7 @@ def name_weights(examples: list[Example]) -> list[float]:
     name). An emoji's skin-tone variants share its name; a captioned picture without a name is its
     own."""
     keys = [e.meta.get("name") or f"#{i}" for i, e in enumerate(examples)]
-    count: dict[str, int] = {}
-    for k in keys:
-        count[k] = count.get(k, 0) + 1
+    count = Counter(keys)
     return [1.0 / count[k] for k in keys]
 
 
