@@ -100,7 +100,7 @@ def part_music(style: str, model_spec: str, n: int, bars: int, out: dict) -> Non
         t = time.perf_counter()
         for seed in range(n):
             r = MelodyRecipe(style=style, bars=bars, seed=seed, chromatic=name != "generated", model=model_spec,
-                             no_parallels=strict, cadence=strict)
+                             avoid_parallels=strict, cadence=strict)
             piece, ids, _ = compose(r, mm, ranges=strict)
             gen.append(piece)
         res[name] = stats(gen) | {"seconds_per_piece": round((time.perf_counter() - t) / n, 2), "bars": bars}

@@ -85,6 +85,24 @@ def test_no_parallel_fifths_or_octaves_when_asked():
         assert allowed[tok.pitch_id(62)] != strict and allowed[tok.pitch_id(64)] and allowed[tok.pitch_id(59)]
 
 
+def test_closing_chord_looks_ahead_to_the_bass_it_forces():
+    # D major, two bars. Bar 1: S B4 over B E3 (a twelfth, a compound fifth). The closing chord
+    # forces the bass onto D3, its only D in range (E2-C4), so it moves down; the soprano written
+    # before it may then not move down to A4 (B4->A4 over E3->D3: parallel fifths the bass could
+    # no longer avoid). F#4 stays allowed. Without the rule, A4 is allowed.
+    tok = MusicTokenizer(4)
+    ids = tok.header(2, "4/4") + [tok.bar_id(2), tok.pos_id(0)]
+    for v, p in enumerate((71, 66, 62, 52)):
+        ids += [tok.voice_id(v), tok.pitch_id(p), tok.dur_id(16)]
+    ids += [tok.bar_id(1), tok.pos_id(0), tok.voice_id(0)]
+    for strict in (True, False):
+        g = Grammar(tok, Constraints(bars=2, key=2, no_parallels=strict, cadence=True))
+        for i in ids:
+            g.advance(i)
+        allowed = g.allowed()
+        assert allowed[tok.pitch_id(69)] != strict and allowed[tok.pitch_id(66)]
+
+
 def test_transposed_tokens_move_pitches_and_key():
     from yingshe.sequence.melody_train import EventData
 

@@ -520,22 +520,30 @@ class Grammar:
     def _parallel_pitches(self) -> np.ndarray:
         """Pitches that would make parallel fifths or octaves with a voice already placed at this
         onset: both voices move the same way from the previous onset, a perfect fifth (or octave,
-        unison) apart before and after (modulo octaves)."""
+        unison) apart before and after (modulo octaves). In the closing chord the lowest voice is
+        not free (it must take the tonic), so a voice above it also avoids the pitches that would
+        make parallels with every tonic the lowest voice can still take."""
         banned = np.zeros(len(self.tok), dtype=bool)
         v, t, t0 = self.voice, self.onset, self.prev_onset
         p0 = self._sounding(v, t0, 0)
         if p0 is None:
             return banned
+        moves = []  # (the other voice's pitch at t0, its pitches at t) for each voice to respect
         for u in range(v):
             h = self.history[u]
-            if not h or h[-1][0] != t:
-                continue  # u holds or rests: no motion
-            q, q0 = h[-1][2], self._sounding(u, t0, 1)
-            if q0 is None or q == q0 or abs(p0 - q0) % 12 not in (0, 7):
+            if h and h[-1][0] == t:  # u moved to this onset (else it holds or rests: no motion)
+                moves.append((self._sounding(u, t0, 1), [h[-1][2]]))
+        low = self.tok.voices - 1
+        if self.final_bar and self.key is not None and v < low:
+            tonics = self.m_pitch[low] & self._cadence_mask(True)
+            moves.append((self._sounding(low, t0, 0), [int(i) - self.tok.pitch0 + MIN_PITCH for i in np.flatnonzero(tonics)]))
+        for q0, qs in moves:
+            if q0 is None or not qs or abs(p0 - q0) % 12 not in (0, 7):
                 continue
-            ic, up = abs(p0 - q0) % 12, q > q0
+            ic = abs(p0 - q0) % 12
             for p in range(MIN_PITCH, MAX_PITCH + 1):
-                if p != p0 and (p > p0) == up and abs(p - q) % 12 == ic:
+                # p is banned when every pitch the other voice can have makes a parallel with it
+                if p != p0 and all(q != q0 and (p > p0) == (q > q0) and abs(p - q) % 12 == ic for q in qs):
                     banned[self.tok.pitch_id(p)] = True
         return banned
 
