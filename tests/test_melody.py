@@ -322,6 +322,20 @@ def test_musicxml_export_is_deterministic_and_readable():
         to_musicxml(b"not midi")
 
 
+def test_a_melody_saves_as_musicxml_with_its_recipe_beside_it(models, tmp_path):
+    from music21 import converter
+
+    from yingshe.core.records import read_record
+
+    art = make(models, key="G", bars=2, seed=3)
+    out = art.save(tmp_path / "tune.musicxml", gallery=False)
+    assert out.read_bytes().startswith(b"<?xml") and out.with_name("tune.musicxml.json").exists()
+    assert read_record(out)["recipe"]["seed"] == 3  # found in the sidecar
+    score = converter.parse(str(out))
+    notes = sum(len(i.notes) for i in art.midi.to_pretty_midi().instruments)
+    assert len(score.parts) == 4 and sum(len(p.stripTies().flatten().notes) for p in score.parts) == notes
+
+
 # --------------------------------------------------------------------------- training
 
 def test_train_melody_on_a_midi_folder_then_resume_and_use(tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ extension  output    the record
 .wav       audio     sidecar
 .flac      audio     Vorbis comment ``YINGSHE``
 .mid       midi      text meta-event ``yingshe:{...}``
+.musicxml  midi      sidecar (registered by :mod:`yingshe.sequence.melody`; music21 engraves it)
 .txt .md   text      sidecar
 .json      record    the file is ``{"yingshe": record, ...outputs}``
 =========  ========  =============================================

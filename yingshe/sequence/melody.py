@@ -31,6 +31,7 @@ from yingshe.core.artwork import Artwork
 from yingshe.core.errors import BadInput
 from yingshe.core.recipe import Recipe, param
 from yingshe.core.registry import Example, InputSpec, Mapping, register
+from yingshe.core.writers import Writer, register_writer
 from yingshe.sequence.melody_tokens import KEY_ALIASES, KEY_NAMES, METERS
 
 STYLES = ("chorale", "folk")
@@ -225,6 +226,16 @@ def to_musicxml(midi_bytes: bytes) -> bytes:
 
     return convert(midi_bytes)
 
+
+def _write_musicxml(art: Artwork, rec: str) -> bytes:
+    """The ``.musicxml`` writer: any artwork's score, engraved by music21 (the record goes in the
+    ``.musicxml.json`` sidecar: MusicXML has no field a reader would keep it in)."""
+    from yingshe.core.midi import midi_bytes
+
+    return to_musicxml(midi_bytes(art.output("midi")))
+
+
+register_writer(Writer(".musicxml", "midi", False, _write_musicxml, "MusicXML score"))
 
 MAPPING = register(Mapping(
     "melody", "a Transformer writes a Bach-style chorale or a folk song: MIDI and audio", "self-attention",

@@ -98,17 +98,21 @@ def piece_to_musicxml(piece, *, tempo: float = 90.0, program: int = 19) -> bytes
     from yingshe.sequence.melody_data import need_music21
 
     need_music21()
-    from music21 import clef, instrument, meter, note, stream
+    from music21 import clef, instrument, metadata, meter, note, stream
     from music21 import tempo as m21tempo
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    from yingshe.sequence.melody_tokens import VOICE_NAMES
+    from yingshe.sequence.melody_tokens import KEY_NAMES, VOICE_NAMES
 
     k = _m21_key(piece.key)
     flats = k.sharps < 0
     names = VOICE_NAMES if piece.voices == 4 else ("Melody",)
     clefs = (clef.TrebleClef, clef.TrebleClef, clef.Treble8vbClef, clef.BassClef)
     score = stream.Score()
+    # music21 would call it "Music21 Fragment" by "Music21"
+    score.metadata = metadata.Metadata()
+    score.metadata.title = f"{'Chorale' if piece.voices == 4 else 'Melody'} in {KEY_NAMES[piece.key]}"
+    score.metadata.composer = "yingshe"
     for v in range(piece.voices):
         part = stream.Part()
         part.id = names[v]
