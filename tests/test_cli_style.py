@@ -63,6 +63,10 @@ def test_folder_batch_never_overwrites(content_png, style_png, tmp_path):
         r = run_cli("style", photos, "--style", style_png, "-o", f"{outdir}/", *FAST)
         assert r.returncode == 0, r.stderr
     assert len(list(outdir.glob("*.png"))) == 4
+    # a file name for a folder of inputs is a mistake, not a new folder called b.png
+    for cmd in (["style", photos, "--style", style_png, *FAST], ["fast-style", photos, "--style", style_png, "-q"]):
+        r = run_cli(*cmd, "-o", tmp_path / "b.png")
+        assert r.returncode == 2 and "give a folder" in r.stderr.decode() and not (tmp_path / "b.png").exists()
 
 
 def test_stdout_png_and_json(content_png, style_png, tmp_path):

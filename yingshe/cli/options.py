@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from yingshe.core.errors import BadInput
 from yingshe.core.recipe import ParamSpec, Recipe
 
 
@@ -67,3 +69,21 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--no-gallery", action="store_true", help="do not add the result to the gallery")
     g.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def many_outputs_folder(output: str | None, n: int, what: str):
+    """The folder that ``-o OUTPUT`` names for ``n`` artworks (None: the gallery). A name with a
+    file extension yingshe writes (``-o out.png``) is refused rather than made into a folder
+    called ``out.png``: the user meant one file."""
+    from yingshe.core.paths import gallery_dir
+    from yingshe.core.writers import WRITERS
+
+    if not output:
+        return gallery_dir()
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"-o {output!r}: {n} {what} make {n} artworks and need a folder, and this is a file")
+    if not folder.exists() and not output.endswith(("/", "\\")) and folder.suffix.lower() in WRITERS:
+        raise BadInput(f"-o {output!r}: {n} {what} make {n} artworks; give a folder (e.g. -o out/), "
+                       "or one input for one file")
+    return folder

@@ -246,8 +246,8 @@ def output_paths(m, recipe, firsts: list[str | None], output: str | None) -> lis
     """Where each result goes; checked now (format, folder), not after minutes of work."""
     import os
 
+    from yingshe.cli.options import many_outputs_folder
     from yingshe.core.artwork import unique_path
-    from yingshe.core.paths import gallery_dir
     from yingshe.core.writers import DEFAULT_EXT, writer_for
 
     ext = DEFAULT_EXT.get(m.outputs[0], ".png")
@@ -263,9 +263,7 @@ def output_paths(m, recipe, firsts: list[str | None], output: str | None) -> lis
         return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40] + f"--{m.name}"
 
     if output is None or output.endswith(("/", os.sep)) or Path(output).is_dir() or len(firsts) > 1:
-        folder = Path(output) if output else gallery_dir()
-        if folder.exists() and not folder.is_dir():
-            raise BadInput(f"-o {output!r}: several inputs need a folder, and this is a file")
+        folder = many_outputs_folder(output, len(firsts), "inputs")
         chosen: list = []
         for src in firsts:
             path = unique_path(folder / f"{stem(src)}{ext}")

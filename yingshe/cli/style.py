@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from yingshe.cli.options import add_recipe_options, add_runtime_options, recipe_from_args
+from yingshe.cli.options import add_recipe_options, add_runtime_options, many_outputs_folder, recipe_from_args
 from yingshe.core.errors import BadInput
 
 DESCRIPTION = """\
@@ -93,7 +93,6 @@ def output_paths(contents: list[str], styles: list[str], output: str | None) -> 
     """Where each result goes. A folder (or several contents) gets names built from the content
     and style names, made unique so a batch never overwrites anything."""
     from yingshe.core.artwork import unique_path
-    from yingshe.core.paths import gallery_dir
 
     def stem(s: str) -> str:
         name = Path(s).stem if not s.startswith("art:") else s.split("?")[0].replace(":", "-")
@@ -105,9 +104,7 @@ def output_paths(contents: list[str], styles: list[str], output: str | None) -> 
             raise BadInput("-o - writes one PNG to stdout; give a single content image")
         return ["-"]
     if output is None or output.endswith(("/", "\\")) or Path(output).is_dir() or len(contents) > 1:
-        folder = Path(output) if output else gallery_dir()
-        if folder.exists() and not folder.is_dir():
-            raise BadInput(f"-o {output!r}: several contents need a folder, and this is a file")
+        folder = many_outputs_folder(output, len(contents), "content images")
         chosen: list[Path | str] = []
         for c in contents:
             path = unique_path(folder / f"{stem(c)}--{style_part}.png")
