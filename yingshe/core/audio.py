@@ -18,7 +18,7 @@ import numpy as np
 
 from yingshe.core.errors import BadInput
 from yingshe.core.files import check_file
-from yingshe.core.media import Audio
+from yingshe.core.media import Audio, duration_text
 
 #: Longest sound accepted by default; ``$YINGSHE_MAX_AUDIO_SECONDS`` or a caller's limit raises it.
 MAX_SECONDS = float(os.environ.get("YINGSHE_MAX_AUDIO_SECONDS", 20 * 60))
@@ -41,10 +41,14 @@ def load_audio(path: str | os.PathLike, *, what: str = "audio", max_seconds: flo
         raise BadInput(f"{what} {str(p)!r} has a damaged header ({info.samplerate} Hz, {info.channels} channels)")
     if info.channels > MAX_CHANNELS:
         raise BadInput(f"{what} {str(p)!r} has {info.channels} channels; yingshe takes at most {MAX_CHANNELS}")
-    claimed = _claimed_frames(p, info)
+    claimed, held = _claimed_frames(p, info)
+    if claimed is not None and held is not None and claimed - held > max(2048, claimed // 200):
+        # said before the length limit: a header promising hours in a small file is damage, not length
+        raise BadInput(f"{what} {str(p)!r} is truncated: its header promises {duration_text(claimed / info.samplerate)} "
+                       f"but the file holds at most {duration_text(held / info.samplerate)}")
     if claimed is not None and claimed / info.samplerate > limit:
-        raise BadInput(f"{what} {str(p)!r} is {_minutes(claimed / info.samplerate)} long: more than the "
-                       f"{_minutes(limit)} limit (raise it with --max-seconds)")
+        raise BadInput(f"{what} {str(p)!r} is {duration_text(claimed / info.samplerate)} long: more than the "
+                       f"{duration_text(limit)} limit (raise it with --max-seconds)")
     cap = int(limit * info.samplerate) + 1
     blocks, n = [], 0
     try:
@@ -55,7 +59,7 @@ def load_audio(path: str | os.PathLike, *, what: str = "audio", max_seconds: flo
                     blocks.append(b)
                     n += len(b)
                 if n > cap:
-                    raise BadInput(f"{what} {str(p)!r} is longer than the {_minutes(limit)} limit "
+                    raise BadInput(f"{what} {str(p)!r} is longer than the {duration_text(limit)} limit "
                                    "(raise it with --max-seconds)")
                 if len(b) < _BLOCK:
                     break
@@ -72,20 +76,26 @@ def load_audio(path: str | os.PathLike, *, what: str = "audio", max_seconds: flo
     return Audio(_clean(samples, p, what), info.samplerate)
 
 
-def _claimed_frames(p: Path, info) -> int | None:
-    """What the header says the length is. libsndfile clamps a WAV's data size to the file, so
-    for WAV the RIFF header is read here (a streamed WAV's 0 / 0xFFFFFFFF size means 'unknown')."""
+def _claimed_frames(p: Path, info) -> tuple[int | None, int | None]:
+    """(the length the header says, the most frames the file's bytes can hold), in frames; None
+    where unknown. libsndfile clamps a WAV's data size to the file, so for WAV the RIFF header is
+    read here (a streamed WAV's 0 / 0xFFFFFFFF size means 'unknown')."""
     if info.format in ("WAV", "WAVEX"):
-        size = _wav_data_size(p)
-        if size is None or size in (0, 0xFFFFFFFF):
-            return None
+        found = _wav_data(p)
+        if found is None or found[1] in (0, 0xFFFFFFFF):
+            return None, None
+        offset, size = found
         width = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8,
                  "ULAW": 1, "ALAW": 1}.get(info.subtype)
-        return size // (width * info.channels) if width else None
-    return int(info.frames) if info.frames > 0 else None
+        if not width:
+            return None, None
+        frame = width * info.channels
+        return size // frame, max(0, p.stat().st_size - offset) // frame
+    return (int(info.frames) if info.frames > 0 else None), None
 
 
-def _wav_data_size(p: Path) -> int | None:
+def _wav_data(p: Path) -> tuple[int, int] | None:
+    """(where the data chunk's samples start, the size its header gives) of a WAV file."""
     with open(p, "rb") as f:
         head = f.read(12)
         if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
@@ -97,7 +107,7 @@ def _wav_data_size(p: Path) -> int | None:
                 return None
             size = struct.unpack(fmt, ch[4:])[0]
             if ch[:4] == b"data":
-                return size
+                return f.tell(), size
             f.seek(size + (size & 1), 1)
     return None
 
@@ -114,13 +124,13 @@ def _load_with_ffmpeg(p: Path, what: str, limit: float) -> Audio:
     if not info.has_audio:
         raise BadInput(f"{what} {str(p)!r} is not a sound file (no audio track)")
     if info.duration is not None and info.duration > limit:
-        raise BadInput(f"{what} {str(p)!r} is {_minutes(info.duration)} long: more than the {_minutes(limit)} limit "
+        raise BadInput(f"{what} {str(p)!r} is {duration_text(info.duration)} long: more than the {duration_text(limit)} limit "
                        "(raise it with --max-seconds)")
     samples = ffmpeg.decode_audio(str(p), info, max_seconds=limit, what=what)
     if len(samples) == 0:
         raise BadInput(f"{what} {str(p)!r} holds no sound (0 samples decoded)")
     if len(samples) > int(limit * info.rate) + info.rate // 10:
-        raise BadInput(f"{what} {str(p)!r} is longer than the {_minutes(limit)} limit (raise it with --max-seconds)")
+        raise BadInput(f"{what} {str(p)!r} is longer than the {duration_text(limit)} limit (raise it with --max-seconds)")
     if info.duration and info.duration - len(samples) / info.rate > max(0.1, info.duration * 0.02):
         raise BadInput(f"{what} {str(p)!r} is truncated: its header promises {info.duration:.2f} s but it holds "
                        f"{len(samples) / info.rate:.2f} s")
@@ -131,10 +141,6 @@ def _clean(a: np.ndarray, p: Path, what: str) -> np.ndarray:
     if not np.isfinite(a).all():
         raise BadInput(f"{what} {str(p)!r} holds NaN or infinite samples (a damaged float file)")
     return np.clip(a, -1.0, 1.0, out=a)
-
-
-def _minutes(s: float) -> str:
-    return f"{s / 60:.1f} min" if s >= 60 else f"{s:.1f} s"
 
 
 def _first_line(e: Exception) -> str:

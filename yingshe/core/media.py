@@ -26,6 +26,13 @@ import numpy as np
 KINDS = ("image", "vector", "video", "audio", "midi", "text")
 
 
+def duration_text(seconds: float) -> str:
+    """A length for a message: '12.5 s' under a minute, '3.2 min' above (a 1 s limit is not '0.0 min')."""
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s" if seconds >= 10 else f"{seconds:.2f} s"
+
+
 @dataclass
 class Audio:
     """Sound: ``samples`` is ``(n, channels)`` float32 in [-1, 1]; ``rate`` in Hz."""

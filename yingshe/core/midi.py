@@ -11,7 +11,7 @@ import io
 import os
 
 from yingshe.core.errors import BadInput
-from yingshe.core.media import Midi
+from yingshe.core.media import Midi, duration_text
 
 #: Longest score accepted by default (``$YINGSHE_MAX_AUDIO_SECONDS`` applies here too).
 MAX_SECONDS = float(os.environ.get("YINGSHE_MAX_AUDIO_SECONDS", 20 * 60))
@@ -44,7 +44,7 @@ def load_midi(path: str | os.PathLike, *, what: str = "MIDI", max_seconds: float
         text = str(e).strip().splitlines()[0][:80] if str(e).strip() else type(e).__name__
         raise BadInput(f"{what} {str(p)!r} is a damaged MIDI file ({text})") from None
     if length > limit:
-        raise BadInput(f"{what} {str(p)!r} lasts {length / 60:.1f} min: more than the {limit / 60:.1f} min limit "
+        raise BadInput(f"{what} {str(p)!r} lasts {duration_text(length)}: more than the {duration_text(limit)} limit "
                        "(raise it with --max-seconds)")
     if not any(m.type == "note_on" and m.velocity > 0 for t in mid.tracks for m in t):
         raise BadInput(f"{what} {str(p)!r} holds no notes")

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from yingshe.core.errors import BadInput
-from yingshe.core.media import Audio, Video
+from yingshe.core.media import Audio, Video, duration_text
 
 #: Longest video accepted by default (``$YINGSHE_MAX_VIDEO_SECONDS`` or a caller's limit).
 MAX_SECONDS = float(os.environ.get("YINGSHE_MAX_VIDEO_SECONDS", 20 * 60))
@@ -81,8 +81,8 @@ def load_video(path: str | os.PathLike, *, what: str = "video", max_seconds: flo
     if info.width * info.height > MAX_FRAME_PIXELS:
         raise BadInput(f"{what} {str(p)!r} is {info.width}x{info.height}: larger than 8K")
     if info.duration is not None and info.duration > limit:
-        raise BadInput(f"{what} {str(p)!r} is {info.duration / 60:.1f} min long: more than the "
-                       f"{limit / 60:.1f} min limit (raise it with --max-seconds)")
+        raise BadInput(f"{what} {str(p)!r} is {duration_text(info.duration)} long: more than the "
+                       f"{duration_text(limit)} limit (raise it with --max-seconds)")
     fps = info.fps if 0 < info.fps <= 240 else 25.0
     estimate = int(round((info.duration or 0) * fps))
     frames = FrameReader(p, (info.width, info.height), fps, estimate, limit)
