@@ -223,6 +223,7 @@ def test_styles():
     (["a cat", "--height", "8"], "at least 16"),
     (["a cat", "--style", "nonsense"], "--style"),
     (["a cat", "--model", "/no/such/folder"], "no such"),
+    (["a cat", "--model", "nope-model"], "not one of ours (yingshe-emoji-64"),
 ])
 def test_bad_prompts_and_sizes_are_one_line_errors(models, args, says, capsys):
     from yingshe.cli import main

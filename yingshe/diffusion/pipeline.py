@@ -58,6 +58,9 @@ def quiet() -> None:
         tlog.disable_progress_bar()
     except Exception:
         pass
+    import logging
+
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)  # its retry warnings when offline
 
 
 def make_scheduler(name: str, config: dict):
@@ -145,13 +148,27 @@ def load_diffusers(spec: str) -> Loaded:
     local = folder.is_dir()
     if not local and (spec.startswith((".", "/", "~")) or os.sep in spec and spec.count("/") > 1):
         raise BadInput(f"--model {spec!r}: no such folder (and not a hub id like org/name)")
+    if not local and spec.count("/") != 1:  # a typo, not a hub id: say so now, not after the hub's retries
+        from yingshe.core.weights import ZOO
+
+        ours = ", ".join(sorted(k for k, w in ZOO.items() if w.family == "yingshe-diffusion"))
+        raise BadInput(f"--model {spec!r}: not one of ours ({ours}), a folder, or a hub id like org/name")
     if local and not (folder / "model_index.json").is_file():
         raise BadInput(f"--model {spec!r}: not a diffusers pipeline folder (no model_index.json)")
     offline = local or bool(os.environ.get("YINGSHE_OFFLINE") or os.environ.get("HF_HUB_OFFLINE"))
-    try:
-        pipe = AutoPipelineForText2Image.from_pretrained(str(folder) if local else spec, use_safetensors=True,
-                                                         local_files_only=offline, safety_checker=None,
+
+    def from_pretrained(local_only: bool):
+        return AutoPipelineForText2Image.from_pretrained(str(folder) if local else spec, use_safetensors=True,
+                                                         local_files_only=local_only, safety_checker=None,
                                                          requires_safety_checker=False)
+
+    try:
+        try:  # the hub's cache first: no network call for a model already downloaded
+            pipe = from_pretrained(True)
+        except OSError:
+            if offline:
+                raise
+            pipe = from_pretrained(False)
     except OSError as e:
         first = str(e).splitlines()[0][:200]
         if "safetensors" in str(e).lower():
