@@ -54,6 +54,18 @@ def test_default_stops_when_converged_and_shows_time_left(content_png, style_png
     assert any("left" in m for m in seen)
 
 
+def test_a_slow_start_is_not_convergence():
+    from yingshe.style.optimize import has_converged, iterations_left
+
+    # the loss of a flat generated style picture: it barely moved in the first 11 iterations,
+    # then fell 8x (seen); the rule waits for the fall, then stops once it flattens
+    stalled = [9.066e9 - 4e3 * i for i in range(12)]
+    assert not has_converged(stalled, 0.1) and iterations_left(stalled + stalled[-1:] * 10, 0.1) is None
+    fell = stalled + [9e9 / 2 ** k for k in range(1, 4)] + [1.1e9] * 10
+    assert has_converged(fell, 0.1)
+    assert not has_converged(fell[:-3], 0.1)  # still falling within the last window
+
+
 def test_saved_picture_scores_the_reported_loss(content_png, style_png):
     """Pixels stay inside [0, 1] while optimising, so the saved 8-bit picture has the loss the
     optimiser reported (unbounded, clamping at the end made it ~3x worse)."""
