@@ -130,3 +130,20 @@ def test_inception_fid_features_with_weights_on_disk_and_a_clear_error_without(t
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
     assert r["metric"] == "FID-Inception" and r["features"] == "inception-v3-2015-12-05-pool3" and r["samples"] == 3
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["eval", "runs/x", "--bogus", "1"], "unrecognized arguments: --bogus 1 (see `yingshe eval --help`)"),
+    (["gallery", "list", "--limit", "-3"], "'-3' is not a count"),
+    (["eval", "runs/x", "--threads", "0"], "--threads must be between 1 and 1024"),
+])
+def test_option_errors_name_the_command(argv, says, capsys):
+    from yingshe.cli import main
+
+    try:
+        rc = main(argv)
+    except SystemExit as e:  # argparse's own errors exit from inside the parser
+        rc = e.code
+    assert rc == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1, err

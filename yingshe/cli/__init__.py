@@ -86,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     except YingsheError as e:
         print(f"yingshe: error: {e}", file=sys.stderr)
         return e.exit_code
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's own parser, so the hint names its --help, not yingshe's
+        command = getattr(args, "command", None)
+        prog = f"yingshe {command}" if command else "yingshe"
+        print(f"yingshe: error: unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)", file=sys.stderr)
+        return 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -1,4 +1,4 @@
-"""``yingshe demo``: a small gallery of real artworks, offline, in about a minute on a CPU.
+"""``yingshe demo``: a small gallery of real artworks, offline, in about three minutes on a 2-core CPU.
 
 The photos ship inside scikit-image (public domain / CC0) and the paintings inside yingshe
 (``yingshe styles``), so nothing is downloaded. Most pieces use fast style (one pass of Magenta's
@@ -7,6 +7,8 @@ careful method (``--no-gatys`` skips it).
 """
 
 from __future__ import annotations
+
+import argparse
 
 import sys
 from pathlib import Path
@@ -24,8 +26,10 @@ PIECES = [
 def add_commands(sub) -> None:
     p = sub.add_parser("demo", help="make a small gallery of artworks offline and print where it is",
                        description="Paint photos that ship with scikit-image in the manner of paintings that ship "
-                                   "with yingshe, by fast style and by Gatys optimisation. Runs offline; about a "
-                                   "minute on a CPU, seconds on a GPU. Every artwork carries its recipe.",
+                                   "with yingshe, by fast style and by Gatys optimisation. Runs offline; about "
+                                   "three minutes on a 2-core CPU (--no-gatys: seconds), seconds on a GPU. Every "
+                                   "artwork carries its recipe.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  yingshe demo\n  yingshe demo -o my-demo/ --size 768\n"
                               "  yingshe demo --no-gatys          (fast style only: seconds)")
     p.add_argument("-o", "--output", default=None, metavar="DIR", help="folder for the artworks [default: <gallery>/demo]")

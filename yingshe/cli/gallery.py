@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
+
 import json
 
 
 KINDS = ("image", "vector", "video", "audio", "midi", "text")  # yingshe.core.media.KINDS (no import: fast --help)
+
+
+def _count(text: str) -> int:
+    """A row count for argparse: a whole number of at least 1 (argparse turns the error into exit 2)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count (a whole number of at least 1)")
+    return n
 
 
 def add_commands(sub) -> None:
@@ -18,7 +31,7 @@ def add_commands(sub) -> None:
     q = g.add_parser("list", help="newest artworks first")
     q.add_argument("--mapping", help="only this mapping (e.g. style)")
     q.add_argument("--kind", choices=KINDS, help="only this kind of file (image, video, audio, midi, text, vector)")
-    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--limit", type=_count, default=50, help="at most N rows [default: 50]", metavar="N")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_list)
 
@@ -34,9 +47,9 @@ def add_commands(sub) -> None:
     q.add_argument("--semantic", action="store_true",
                    help="rank pictures by how well they match TEXT in meaning (our CLIP, offline), "
                         "not by the words in their recipes")
-    q.add_argument("--among", type=int, default=2000, metavar="N",
+    q.add_argument("--among", type=_count, default=2000, metavar="N",
                    help="with --semantic: search the newest N pictures [default: 2000]")
-    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--limit", type=_count, default=50, help="at most N rows [default: 50]", metavar="N")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_search)
 

@@ -64,6 +64,7 @@ def add_commands(sub) -> None:
                    help="weights file for --features inception [default: the cache, downloading once]")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    e.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads [default: all cores]")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(func=cmd_eval)
 
@@ -102,11 +103,13 @@ def cmd_eval(args) -> int:
     from yingshe.generative.evaluate import evaluate
     from yingshe.generative.sample import load_model
 
+    from yingshe.core.device import set_threads
     from yingshe.core.images import IMAGE_EXTS
 
     for r in args.run:
         if Path(r).suffix.lower() in IMAGE_EXTS and not Path(r).is_file():
             raise BadInput(f"{r}: no such picture")
+    set_threads(args.threads)
     if all(Path(r).is_file() and Path(r).suffix.lower() not in (".safetensors",) for r in args.run):
         return _eval_artworks(args)
     if len(args.run) != 1:
