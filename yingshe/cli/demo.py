@@ -1,4 +1,4 @@
-"""``yingshe demo``: a small gallery of real artworks, offline, in about three minutes on a 2-core CPU.
+"""``yingshe demo``: a small gallery of real artworks, offline, in a minute or two on a 2-core CPU.
 
 The photos ship inside scikit-image (public domain / CC0) and the paintings inside yingshe
 (``yingshe styles``), so nothing is downloaded. Most pieces use fast style (one pass of Magenta's
@@ -25,10 +25,10 @@ PIECES = [
 
 def add_commands(sub) -> None:
     p = sub.add_parser("demo", help="make a small gallery of artworks offline and print where it is",
-                       description="Paint photos that ship with scikit-image in the manner of paintings that ship "
-                                   "with yingshe, by fast style and by Gatys optimisation. Runs offline; about "
-                                   "three minutes on a 2-core CPU (--no-gatys: seconds), seconds on a GPU. Every "
-                                   "artwork carries its recipe.",
+                       description="Paint photos that ship with scikit-image in the manner of paintings that ship\n"
+                                   "with yingshe, by fast style and by Gatys optimisation. Runs offline: about a\n"
+                                   "minute and a half on a 2-core CPU (--no-gatys: seconds), seconds on a GPU.\n"
+                                   "Every artwork carries its recipe.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  yingshe demo\n  yingshe demo -o my-demo/ --size 768\n"
                               "  yingshe demo --no-gatys          (fast style only: seconds)")
