@@ -9,7 +9,6 @@ careful method (``--no-gatys`` skips it).
 from __future__ import annotations
 
 import argparse
-
 import sys
 from pathlib import Path
 

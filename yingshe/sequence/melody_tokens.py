@@ -536,7 +536,8 @@ class Grammar:
         low = self.tok.voices - 1
         if self.final_bar and self.key is not None and v < low:
             tonics = self.m_pitch[low] & self._cadence_mask(True)
-            moves.append((self._sounding(low, t0, 0), [int(i) - self.tok.pitch0 + MIN_PITCH for i in np.flatnonzero(tonics)]))
+            moves.append((self._sounding(low, t0, 0),
+                          [q for q in range(MIN_PITCH, MAX_PITCH + 1) if tonics[self.tok.pitch_id(q)]]))
         for q0, qs in moves:
             if q0 is None or not qs or abs(p0 - q0) % 12 not in (0, 7):
                 continue

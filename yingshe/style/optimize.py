@@ -42,18 +42,23 @@ def improvement(best: list[float], window: int = WINDOW) -> float | None:
 STARTED = 10
 
 
+def _started(best: list[float], converge: float) -> bool:
+    """The best loss has fallen by ``STARTED * converge`` since the first."""
+    return best[-1] > 0 and (best[0] - best[-1]) / best[-1] >= STARTED * converge
+
+
 def has_converged(best: list[float], converge: float, window: int = WINDOW) -> bool:
     """The rule: the best loss fell by less than ``converge`` (a fraction) over the last
     ``window`` iterations, after it had fallen by ``STARTED * converge`` since the first."""
     r = improvement(best, window)
-    return r is not None and r < converge and (best[0] - best[-1]) / best[-1] >= STARTED * converge
+    return r is not None and r < converge and _started(best, converge)
 
 
 def iterations_left(best: list[float], converge: float, window: int = WINDOW) -> float | None:
     """How many more iterations until :func:`improvement` falls below ``converge``, from the
     trend of the last two windows (the improvement shrinks roughly geometrically); None when it
     cannot be told yet."""
-    if len(best) <= 2 * window or best[-1] <= 0 or (best[0] - best[-1]) / best[-1] < STARTED * converge:
+    if len(best) <= 2 * window or not _started(best, converge):
         return None
     r_now = improvement(best, window)
     r_before = improvement(best[:-window], window)
