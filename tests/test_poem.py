@@ -287,6 +287,42 @@ def test_train_a_tiny_model_resume_and_write_with_it(tmp_path):
     assert not (tmp_path / "r2").exists()
 
 
+def test_fine_tune_with_init_keeps_the_vocabulary_and_starts_from_the_weights(tmp_path):
+    from yingshe.core.trainer import run_train_command, train_parser
+    from yingshe.sequence.train_poem import POEM_COMMAND, evaluate_loss, prepare
+
+    data = _chinese_corpus(tmp_path / "poems.json.gz")
+    parser = train_parser(POEM_COMMAND)
+    base = ["--n-head", "2", "--batch", "4", "--eval-tokens", "256", "--val-fraction", "0.1", "--threads", "1", "-q"]
+    shape = ["--n-layer", "1", "--n-embd", "32", "--block-size", "64"]
+    assert run_train_command(POEM_COMMAND, parser.parse_args(
+        [str(data), "-o", str(tmp_path / "a"), *base, *shape, "--min-count", "1", "--max-steps", "20", "--eval-every", "20"])) == 0
+    a = load_lm(str(tmp_path / "a"))
+    # another corpus (a part of a's) read with a's vocabulary
+    small = _chinese_corpus(tmp_path / "small.json.gz", n=100)
+    ft = tmp_path / "ft"
+    assert run_train_command(POEM_COMMAND, parser.parse_args(
+        [str(small), "-o", str(ft), *base, "--init", str(tmp_path / "a"), "--max-steps", "1", "--eval-every", "1",
+         "--lr", "1e-9", "--min-lr", "1e-9", "--warmup", "0", "--dropout", "0"])) == 0
+    b = load_lm(str(ft))
+    assert b.tokenizer.tokens == a.tokenizer.tokens  # the init's vocabulary, not one built from the new corpus
+    assert b.meta["init"]["sha256"] == a.record["sha256"] and b.meta["init"]["step"] == 20
+    assert json.loads((ft / "config.json").read_text())["train"]["n_embd"] == 32  # the init's shape, not the default
+    # one step at lr 1e-9 leaves the weights where --init put them: a's weights and validation loss
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.allclose(sa[k], sb[k], atol=1e-6) for k in sa)
+    cfg = POEM_COMMAND.config(data=str(small), out=str(ft), val_fraction=0.1, init=str(tmp_path / "a"))
+    val = prepare(cfg, a)[3]
+    la, lb = (evaluate_loss(m.model, val, 64, 4, "cpu") for m in (a, b))
+    assert abs(la - lb) < 1e-5
+    # wrong --init: one-line errors, nothing made
+    for init, msg in ((str(tmp_path / "nope.safetensors"), "--init"), ("english-verse", "writes English")):
+        with pytest.raises(BadInput, match=msg):
+            run_train_command(POEM_COMMAND, parser.parse_args([str(small), "-o", str(tmp_path / "x"), *base,
+                                                               "--init", init, "--max-steps", "1"]))
+    assert not (tmp_path / "x").exists()
+
+
 def test_the_shipped_models_load_by_name_and_write():
     zh = load_lm("tang-poem", expect_kind="poem")
     assert zh.meta["language"] == "zh" and "<qiyan-jueju>" in zh.tokenizer.index and zh.record["source"] == "tang-poem"

@@ -88,6 +88,9 @@ class LMTrainer(Trainer):
         self.gpt_cfg = GPTConfig(vocab_size=len(self.tok), block_size=cfg.block_size, n_layer=cfg.n_layer,
                                  n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout, bias=False)
         self.model = GPT(self.gpt_cfg).to(self.device)
+        if getattr(self, "init_state", None) is not None:  # --init: fine-tune a trained model
+            self.model.load_state_dict(self.init_state)
+            self.init_state = None
         self.opt = self.model.configure_optimizers(cfg.weight_decay, cfg.lr, (0.9, cfg.beta2), self.device.type)
         self.nets = {"gpt": self.model}
         self.opts = {"opt": self.opt}

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from yingshe.core.errors import BadInput
+from yingshe.core.errors import BadInput, WeightsError
 from yingshe.core.trainer import TrainCommand, option
 from yingshe.sequence.lm_train import LMTrainConfig, LMTrainer
 
@@ -35,6 +35,9 @@ class PoemTrainConfig(LMTrainConfig):
     eval_tokens: int = option(32768, "validation tokens read at each evaluation (0: all)", changeable=True)
     precision: str = option("auto", "auto: bfloat16 autocast on CUDA, float32 elsewhere",
                             choices=("auto", "fp32", "bf16"), changeable=True)
+    init: str = option("", "start from this trained poem model (shipped name, run folder or model file) and "
+                           "fine-tune it on DATA: its vocabulary and shape replace --n-layer, --n-head, --n-embd, "
+                           "--block-size and --min-count", metavar="MODEL")
 
     def check(self) -> None:
         super().check()
@@ -54,15 +57,27 @@ def encode_docs(tok, docs) -> "object":
     return torch.tensor(ids, dtype=torch.long)
 
 
-def prepare(cfg: PoemTrainConfig):
-    """(corpus, tokenizer, train ids, val ids, extra model metadata) of a config's CORPUS."""
+def prepare(cfg: PoemTrainConfig, init=None):
+    """(corpus, tokenizer, train ids, val ids, extra model metadata) of a config's CORPUS.
+
+    With ``init`` (the :class:`~yingshe.sequence.lm.LanguageModel` of ``--init``) the corpus is
+    read with that model's tokenizer, which must know its form tags and nearly all its characters."""
     from yingshe.sequence.corpus import load_corpus
     from yingshe.sequence.tokenizer import CharTokenizer
 
     corpus = load_corpus(cfg.data)
     train_docs, val_docs = corpus.split(cfg.val_fraction)
-    tok = CharTokenizer.build((d.text() for d in train_docs), specials=corpus.tags, min_count=cfg.min_count)
+    if init is None:
+        tok = CharTokenizer.build((d.text() for d in train_docs), specials=corpus.tags, min_count=cfg.min_count)
+    else:
+        tok = init.tokenizer
+        _check_init_fits(cfg, init, corpus)
     train_ids, val_ids = encode_docs(tok, train_docs), encode_docs(tok, val_docs)
+    if init is not None and len(train_ids):
+        unknown = float((train_ids == tok.unk).float().mean())
+        if unknown > 0.05:
+            raise BadInput(f"--init {cfg.init}: its vocabulary lacks {unknown:.0%} of the characters of {cfg.data!r} "
+                           "(they would all read <unk>); train a new model on it instead, without --init")
     if len(train_ids) < 4 * (cfg.block_size + 1) or len(val_ids) < cfg.block_size + 1:
         raise BadInput(f"corpus {cfg.data!r} is too small for --block-size {cfg.block_size} "
                        f"({len(train_ids)} training and {len(val_ids)} validation tokens)")
@@ -72,8 +87,40 @@ def prepare(cfg: PoemTrainConfig):
     if corpus.language == "en":
         from yingshe.sequence.english import rhyme_vocabulary
 
-        extra["rhyme_words"] = rhyme_vocabulary(d.body for d in train_docs)
+        words = rhyme_vocabulary(d.body for d in train_docs)
+        if init is not None:  # the words the model already rhymes with stay available
+            known = set(words)
+            words += [w for w in init.meta.get("rhyme_words") or [] if w not in known]
+        extra["rhyme_words"] = words
+    if init is not None:
+        extra["init"] = init.record | {"step": init.meta.get("step"), "init": init.meta.get("init")}
     return corpus, tok, train_ids, val_ids, extra
+
+
+def _check_init_fits(cfg: PoemTrainConfig, init, corpus) -> None:
+    """--init's model writes the corpus's language and knows its form tags, or a one-line error."""
+    names = {"zh": "Chinese", "en": "English"}
+    lang = init.meta.get("language")
+    if lang != corpus.language:
+        raise BadInput(f"--init {cfg.init} writes {names.get(lang, lang)}, but {cfg.data!r} is "
+                       f"{names.get(corpus.language, corpus.language)}")
+    missing = [t for t in corpus.tags if t not in init.tokenizer]
+    if missing:
+        raise BadInput(f"--init {cfg.init} does not know the form tag(s) {', '.join(missing)} of {cfg.data!r}")
+
+
+def load_init(cfg: PoemTrainConfig, device):
+    """The LanguageModel ``--init`` names; the run takes its shape (written back into ``cfg``,
+    so config.json and --resume see the real network)."""
+    from yingshe.sequence.lm import load_lm
+
+    try:
+        init = load_lm(cfg.init, device=device, expect_kind="poem")
+    except (BadInput, WeightsError) as e:
+        raise BadInput(f"--init {cfg.init}: {e}") from None
+    g = init.model.config
+    cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.block_size = g.n_layer, g.n_head, g.n_embd, g.block_size
+    return init
 
 
 class PoemTrainer(LMTrainer):
@@ -86,7 +133,10 @@ class PoemTrainer(LMTrainer):
         import torch
 
         cfg = self.cfg
-        self.corpus, self.tok, self.train_ids, self.val_ids, self.extra = prepare(cfg)
+        init = load_init(cfg, self.device) if cfg.init else None  # before the data: a wrong --init fails at once
+        self.corpus, self.tok, self.train_ids, self.val_ids, self.extra = prepare(cfg, init)
+        if init is not None:
+            self.init_state = init.model.state_dict()  # LMTrainer.setup loads it into the new network
         prec = cfg.precision if cfg.precision != "auto" else ("bf16" if self.device.type == "cuda" else "fp32")
         if prec == "bf16":
             self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16)
@@ -176,6 +226,7 @@ examples:
   yingshe train poem english -o runs/verse --block-size 256
   yingshe train poem my_poems.json -o runs/mine --max-minutes 30
   yingshe train poem tang -o runs/tang --resume --max-steps 12000   (continue, and train longer)
+  yingshe train poem my_sonnets.txt -o runs/ft --init english-verse --lr 3e-4 --max-steps 1000   (fine-tune)
   torchrun --nproc_per_node=4 -m yingshe train poem tang -o runs/big --n-layer 8 --n-embd 512 --batch 64
 then: yingshe poem --model runs/tang/model.safetensors --form qiyan-jueju"""
 
