@@ -470,3 +470,37 @@ def test_training_resume_is_exact(tmp_path):
     assert meta["step"] == 6 and a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
+
+
+def test_cli_masks_take_index_colon_file_like_style(tmp_path):
+    """--mask INDEX:FILE (as `yingshe style` takes it) fills mask_styles; it gives the same picture
+    as --mask FILE --mask-styles N; a mix of both forms is a one-line error."""
+    import subprocess
+    import sys
+
+    from yingshe.core.records import read_record
+
+    photo = tmp_path / "p.png"
+    Image.fromarray((np.random.default_rng(0).random((48, 64, 3)) * 255).astype(np.uint8)).save(photo)
+    top, bottom = tmp_path / "top.png", tmp_path / "bottom.png"
+    m = Image.new("L", (64, 48), 0)
+    m.paste(255, (0, 0, 64, 24))
+    m.save(top)
+    m.transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(bottom)
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "yingshe", "fast-style", str(photo), "--style",
+                               "builtin:great-wave", "--style", "builtin:the-scream", "--size", "48", "--no-gallery",
+                               "-q", *map(str, args)], capture_output=True, text=True, timeout=300)
+
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    r = cli("--mask", f"1:{top}", "--mask", f"0:{bottom}", "-o", a)
+    assert r.returncode == 0, r.stderr
+    assert read_record(a)["recipe"]["mask_styles"] == [1, 0]
+    assert cli("--mask", top, "--mask", bottom, "--mask-styles", "1,0", "-o", b).returncode == 0
+    assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+    r = cli("--mask", f"1:{top}", "--mask", bottom, "-o", tmp_path / "c.png")
+    assert r.returncode == 2 and "INDEX" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = cli("--mask", f"1:{top}", "--mask-styles", "0", "-o", tmp_path / "c.png")
+    assert r.returncode == 2 and "not both" in r.stderr
+    assert not (tmp_path / "c.png").exists()

@@ -150,3 +150,28 @@ def test_own_artworks_still_recreate_from_anywhere(tmp_path):
     r = run_cli("recreate", out, "-o", elsewhere / "t2.mid", cwd=elsewhere)  # in our gallery: trusted
     assert r.returncode == 0, r.stderr
     assert (elsewhere / "t2.mid").read_bytes() == out.read_bytes()
+
+
+def test_an_existing_output_is_never_overwritten_unless_asked(tmp_path):
+    a = tmp_path / "a.png"
+    assert run_cli("art", "truchet", "--size", "48", "--seed", "1", "-o", a, "-q", "--no-gallery").returncode == 0
+    first = a.read_bytes()
+    r = run_cli("art", "truchet", "--size", "48", "--seed", "2", "-o", a, "-q", "--no-gallery")
+    assert r.returncode == 0 and b"a-1.png" in r.stderr and b"--overwrite" in r.stderr
+    assert a.read_bytes() == first and (tmp_path / "a-1.png").read_bytes() != first
+    # recreate onto its own file keeps the original and writes the same bytes beside it
+    r = run_cli("recreate", a, "-o", a, "--no-gallery", "-q")
+    assert r.returncode == 0, r.stderr
+    assert a.read_bytes() == first == (tmp_path / "a-2.png").read_bytes()
+    # --overwrite is the one way to replace it
+    r = run_cli("art", "truchet", "--size", "48", "--seed", "2", "-o", a, "-q", "--no-gallery", "--overwrite")
+    assert r.returncode == 0 and a.read_bytes() == (tmp_path / "a-1.png").read_bytes()
+    # the generic mappings and the GAN sampler do the same
+    pic = tmp_path / "p.png"
+    Image.new("RGB", (40, 40), (200, 100, 50)).save(pic)
+    for args, name in ((("paint2music", pic, "--bars", "1"), "t.mid"), (("sample", "art-gan-32", "--n", "1"), "s.png")):
+        out = tmp_path / name
+        for _ in range(2):
+            r = run_cli(*args, "-o", out, "--no-gallery", "-q")
+            assert r.returncode == 0, r.stderr
+        assert out.exists() and out.with_name(out.stem + "-1" + out.suffix).exists()

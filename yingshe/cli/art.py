@@ -51,12 +51,13 @@ def generators():
 
 def _generator_parser(mapping):
     from yingshe.cli import ArgumentParser
-    from yingshe.cli.options import add_recipe_options
+    from yingshe.cli.options import add_overwrite_option, add_recipe_options
 
     p = ArgumentParser(prog=f"yingshe art {mapping.name}", description=mapping.summary + ".",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-o", "--output", default=None, metavar="OUT",
                    help="output .png/.svg/.gif/.mp4 (or - for PNG on stdout) [default: the gallery folder]")
+    add_overwrite_option(p)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set any recipe parameter (repeatable)")
     p.add_argument("--recipe", default=None, metavar="FILE",
@@ -118,7 +119,7 @@ def cmd_art(args) -> int:
 def render(mapping, opts) -> int:
     from pathlib import Path
 
-    from yingshe.cli.options import recipe_from_args
+    from yingshe.cli.options import free_output, recipe_from_args
     from yingshe.core.artwork import unique_path
     from yingshe.core.writers import WRITERS
     from yingshe.core.paths import gallery_dir
@@ -171,6 +172,8 @@ def render(mapping, opts) -> int:
         job_mapping, job_recipe = mapping, recipe
     if out is None:
         out = str(unique_path(gallery_dir() / f"{mapping.name}-{recipe.seed}{ext}"))
+    elif out != "-":
+        out = str(free_output(out, opts.overwrite))
     progress = Progress() if opts.quiet else TqdmProgress()
     art = job_mapping.run(job_recipe, {}, progress)
     path = art.save(out, gallery=not opts.no_gallery and out != "-")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from yingshe.core.errors import BadInput
@@ -87,3 +88,46 @@ def many_outputs_folder(output: str | None, n: int, what: str):
         raise BadInput(f"-o {output!r}: {n} {what} make {n} artworks; give a folder (e.g. -o out/), "
                        "or one input for one file")
     return folder
+
+
+def add_overwrite_option(parser) -> None:
+    """``--overwrite``: the one way an existing ``-o FILE`` is replaced (see :func:`free_output`)."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace -o FILE if it exists [default: keep it and write FILE-1.ext, FILE-2.ext ...]")
+
+
+def free_output(output: str | Path, overwrite: bool = False) -> Path:
+    """Where ``-o FILE`` is written: FILE itself when it is free (or ``--overwrite``), else the
+    first free ``FILE-1.ext``, ``FILE-2.ext`` ..., said on stderr. Outputs never overwrite
+    earlier work unless asked: re-running a command with other settings keeps both results."""
+    from yingshe.core.artwork import unique_path
+
+    out = Path(output)
+    if overwrite or not out.exists() or out.is_dir():
+        return out
+    new = unique_path(out)
+    print(f"yingshe: {output} exists, so this is written to {new} (--overwrite replaces it)", file=sys.stderr)
+    return new
+
+
+def indexed_sources(items: list[str], flag: str, *, required: bool = False) -> tuple[tuple[int, ...] | None, list[str]]:
+    """``--mask 1:sky.png --mask 0:sea.png`` → ((1, 0), ["sky.png", "sea.png"]): the indices, or
+    None when no source has one (``required``: every source must). A file whose name merely looks
+    like ``N:...`` and exists is read as a file."""
+    indices: list[int | None] = []
+    sources: list[str] = []
+    for item in items:
+        head, sep, rest = item.partition(":")
+        if sep and head.strip().isdigit() and rest and not Path(item).exists():
+            indices.append(int(head))
+            sources.append(rest)
+        elif required:
+            raise BadInput(f"{flag} {item!r}: expected INDEX:FILE, e.g. 0:sky.png")
+        else:
+            indices.append(None)
+            sources.append(item)
+    if all(i is None for i in indices):
+        return None, sources
+    if any(i is None for i in indices):
+        raise BadInput(f"{flag}: give every one an INDEX: (e.g. {flag} 0:sky.png) or none of them")
+    return tuple(indices), sources  # type: ignore[return-value]

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from yingshe.cli.options import add_overwrite_option, free_output
+
 RECREATE_EPILOG = """\
 examples:
   yingshe recreate starry-photo.png -o again.png
@@ -36,6 +38,7 @@ def add_commands(sub) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=RECREATE_EPILOG)
     p.add_argument("file", metavar="FILE")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write the new artwork (or -)")
+    add_overwrite_option(p)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE",
                    help="use FILE for the artwork's input NAME (repeat for several, in order)")
     p.add_argument("--search", action="append", default=[], metavar="DIR",
@@ -104,10 +107,11 @@ def cmd_recreate(args) -> int:
         raise BadInput(f"--threads must be between 1 and 1024; got {args.threads}")
     with Gallery.open() as g:  # an artwork made here is ours: its paths may be read
         trusted = g.find(sha256_file(args.file)) is not None
+    out = args.output if args.output == "-" else free_output(args.output, args.overwrite)
     art = recreate(record, progress=Progress() if args.quiet else TqdmProgress(), device=args.device,
                    threads=args.threads, allow_changed_inputs=args.allow_changed_inputs, trusted=trusted,
                    artwork_path=args.file, supplied=supplied, deep=args.deep)
-    path = art.save(args.output, gallery=not args.no_gallery and args.output != "-")
+    path = art.save(out, gallery=not args.no_gallery and out != "-")
     if args.output != "-":
         print(f"wrote {path}", file=sys.stderr)
     return 0

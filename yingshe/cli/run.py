@@ -85,7 +85,7 @@ def _command_of(m) -> str:
 
 def mapping_parser(m, argv: list[str] | None = None):
     from yingshe.cli import ArgumentParser
-    from yingshe.cli.options import add_recipe_options
+    from yingshe.cli.options import add_overwrite_option, add_recipe_options
     from yingshe.core.writers import DEFAULT_EXT, WRITERS
 
     exts = sorted(e for e, w in WRITERS.items() if w.kind in m.outputs or (w.kind == "image" and "video" in m.outputs))
@@ -109,11 +109,15 @@ def mapping_parser(m, argv: list[str] | None = None):
                        help=f"{first.help} ({first.kind}; several, or a folder, make a batch)")
     for s in (ins if first is None else ins[1:]):
         p.add_argument(f"--{s.name.replace('_', '-')}", dest=f"in_{s.name}", action="append",
-                       default=[], metavar="SOURCE", required=s.required and not s.multiple,
-                       help=f"{s.help} ({s.kind}{'; repeat for several' if s.multiple else ''})")
+                       default=[], metavar="[INDEX:]SOURCE" if s.index_field else "SOURCE",
+                       required=s.required and not s.multiple,
+                       help=f"{s.help} ({s.kind}{'; repeat for several' if s.multiple else ''}"
+                            + (f"; INDEX:SOURCE sets its --{s.index_field.replace('_', '-')} entry, "
+                               f"e.g. --{s.name} 1:sky.png" if s.index_field else "") + ")")
     p.add_argument("-o", "--output", default=None, metavar="OUT",
                    help="output file (its extension picks the format), a folder (ends with /), or - for stdout "
                         "[default: the gallery folder]")
+    add_overwrite_option(p)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set any recipe field (repeatable)")
     p.add_argument("--recipe", default=None, metavar="FILE",
                    help=f"start from a recipe: a JSON file, or another {m.name} artwork")
@@ -169,7 +173,7 @@ def cmd_mapping(args) -> int:
 
 def run_mapping(m, parser, opts) -> int:
     from yingshe.cli.art import parse_sets
-    from yingshe.cli.options import recipe_from_args
+    from yingshe.cli.options import indexed_sources, recipe_from_args
     from yingshe.core import sources
     from yingshe.core.progress import Progress, TqdmProgress
 
@@ -179,6 +183,15 @@ def run_mapping(m, parser, opts) -> int:
         raise BadInput("--max-seconds must be above 0")
     base = _recipe_base(opts.recipe, m) if opts.recipe else {}
     base.update(parse_sets(opts.set))
+    for s in parser._ys_specs:  # --mask 1:sky.png: the index goes into the recipe (e.g. mask_styles)
+        if s.index_field and s is not parser._ys_first:
+            flag = f"--{s.name.replace('_', '-')}"
+            indices, srcs = indexed_sources(getattr(opts, f"in_{s.name}"), flag)
+            if indices is not None:
+                if getattr(opts, f"r_{s.index_field}", None) is not None:
+                    raise BadInput(f"give {flag} as INDEX:FILE or use --{s.index_field.replace('_', '-')}, not both")
+                base[s.index_field] = list(indices)
+                setattr(opts, f"in_{s.name}", srcs)
     recipe = recipe_from_args(m.recipe, opts, base=base)
     first = parser._ys_first
     size_hint = getattr(recipe, "size", None) if isinstance(getattr(recipe, "size", None), int) else None
@@ -203,7 +216,8 @@ def run_mapping(m, parser, opts) -> int:
         else:
             firsts = [[sources.load(g, what=first.name, kind=first.kind, size_hint=size_hint,
                                     max_seconds=opts.max_seconds)] for g in items] or [[]]
-    outs = output_paths(m, recipe, [f[0].record["source"] if f else None for f in firsts], opts.output)
+    outs = output_paths(m, recipe, [f[0].record["source"] if f else None for f in firsts], opts.output,
+                        overwrite=opts.overwrite)
     summaries = []
     for batch, out in zip(firsts, outs):
         inputs = dict(shared)
@@ -242,11 +256,11 @@ def _recipe_base(path: str, m) -> dict:
     return dict(rec["recipe"])
 
 
-def output_paths(m, recipe, firsts: list[str | None], output: str | None) -> list:
+def output_paths(m, recipe, firsts: list[str | None], output: str | None, *, overwrite: bool = False) -> list:
     """Where each result goes; checked now (format, folder), not after minutes of work."""
     import os
 
-    from yingshe.cli.options import many_outputs_folder
+    from yingshe.cli.options import free_output, many_outputs_folder
     from yingshe.core.artwork import unique_path
     from yingshe.core.writers import DEFAULT_EXT, writer_for
 
@@ -282,4 +296,4 @@ def output_paths(m, recipe, firsts: list[str | None], output: str | None) -> lis
         parent = parent.parent
     if not os.access(parent, os.W_OK):
         raise BadInput(f"-o {output!r}: cannot write in {str(parent)!r}")
-    return [out]
+    return [free_output(out, overwrite)]

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from yingshe.cli.options import add_overwrite_option, free_output
 from yingshe.core.errors import BadInput
 
 MODEL_HELP = "run folder (yingshe train ... -o RUN), model file, or shipped model: art-gan-32, art-vae-32"
@@ -44,6 +45,7 @@ def add_commands(sub) -> None:
                    help="use the latent recorded in an artwork (from encode/project/sample --n 1); repeat to combine")
     p.add_argument("--z-weights", default=None, metavar="W,W...", help="weights of the --z-from latents [default: 1 each]")
     p.add_argument("-o", "--output", default=None, help="output PNG [default: the gallery folder]")
+    add_overwrite_option(p)
     _runtime(p)
     p.set_defaults(func=cmd_sample)
 
@@ -54,6 +56,7 @@ def add_commands(sub) -> None:
                               "  yingshe interpolate art-vae-32 --through a.png,b.png --steps 30 -o ab.mp4")
     p.add_argument("run", metavar="RUN", help=MODEL_HELP)
     p.add_argument("-o", "--output", required=True, help="walk.mp4 or walk.gif")
+    add_overwrite_option(p)
     p.add_argument("--steps", type=int, default=60, help="frames [default: 60]")
     p.add_argument("--keys", type=int, default=4, help="random key latents to pass through [default: 4]")
     p.add_argument("--through", default=None, metavar="ART,ART...", help="artworks whose recorded latents are the keys")
@@ -74,6 +77,7 @@ def add_commands(sub) -> None:
         p.add_argument("run", metavar="RUN", help=MODEL_HELP)
         p.add_argument("image", metavar="IMAGE", help="image file")
         p.add_argument("-o", "--output", default=None, help="output PNG [default: the gallery folder]")
+        add_overwrite_option(p)
         if name == "project":
             p.add_argument("--steps", type=int, default=300, help="optimisation steps [default: 300]")
             p.add_argument("--seed", type=int, default=0)
@@ -98,12 +102,12 @@ def _z_from_artwork(path: str, model) -> "object":
     return torch.tensor(z, dtype=torch.float32).view(1, -1)
 
 
-def _out_path(output: str | None, stem: str) -> Path:
+def _out_path(args, stem: str) -> Path:
     from yingshe.core.artwork import unique_path
     from yingshe.core.paths import gallery_dir
 
-    if output:
-        return Path(output)
+    if args.output:
+        return free_output(args.output, args.overwrite)
     return unique_path(gallery_dir() / f"{stem}.png")
 
 
@@ -152,7 +156,7 @@ def cmd_sample(args) -> int:
         values |= {"n": 1, "z": [float(v) for v in z.flatten()]}
     recipe = LatentSampleRecipe.from_dict(values)
     art = run(recipe, {}, None, device=args.device, threads=args.threads, model=m)
-    return _finish(art, args, _out_path(args.output, f"sample-{_stem(args.run)}-s{args.seed}"))
+    return _finish(art, args, _out_path(args, f"sample-{_stem(args.run)}-s{args.seed}"))
 
 
 def cmd_encode(args) -> int:
@@ -166,7 +170,7 @@ def cmd_encode(args) -> int:
     recipe = LatentSampleRecipe.from_dict({"model": m.source, "n": 1, "z": [float(v) for v in z.flatten().cpu()]})
     art = run(recipe, {}, None, device=args.device, model=m)
     art.summary["encoded_from"] = src.record
-    return _finish(art, args, _out_path(args.output, f"encode-{_stem(args.image)}"), {"latent_dim": m.z_dim})
+    return _finish(art, args, _out_path(args, f"encode-{_stem(args.image)}"), {"latent_dim": m.z_dim})
 
 
 def cmd_project(args) -> int:
@@ -186,7 +190,7 @@ def cmd_project(args) -> int:
                                            "z": [float(v) for v in z.flatten().cpu()]})
     art = run(recipe, {}, None, device=args.device, model=m)
     art.summary |= {"projected_from": src.record, "projection_loss": loss, "projection_steps": args.steps}
-    return _finish(art, args, _out_path(args.output, f"project-{_stem(args.image)}"), {"loss": loss})
+    return _finish(art, args, _out_path(args, f"project-{_stem(args.image)}"), {"loss": loss})
 
 
 def cmd_interpolate(args) -> int:
@@ -198,6 +202,7 @@ def cmd_interpolate(args) -> int:
         raise BadInput(f"-o {args.output!r}: write a .mp4 or a .gif")
     if args.fps is not None and not 1 <= args.fps <= 120:
         raise BadInput("--fps must be between 1 and 120")
+    out = free_output(out, args.overwrite)
     values = {"model": str(args.run), "steps": args.steps, "keys": args.keys, "loop": args.loop,
               "spherical": not args.linear, "truncation": args.truncation, "class_name": args.cls,
               "fps": args.fps, "scale": args.scale, "seed": args.seed}

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from yingshe.cli.options import add_recipe_options, add_runtime_options, many_outputs_folder, recipe_from_args
+from yingshe.cli.options import (add_overwrite_option, add_recipe_options, add_runtime_options, free_output,
+                                 indexed_sources, many_outputs_folder, recipe_from_args)
 from yingshe.core.errors import BadInput
 
 DESCRIPTION = """\
@@ -45,6 +46,7 @@ def add_commands(sub) -> None:
     p.add_argument("-o", "--output", default=None, metavar="OUT",
                    help="output file, a folder (ends with / or exists), or - for PNG on stdout "
                         "[default: the gallery folder]")
+    add_overwrite_option(p)
     p.add_argument("--save-every", type=int, default=0, metavar="N",
                    help="also save a snapshot every N iterations into OUT_steps/")
     add_recipe_options(p, _recipe_cls(), skip=("mask_styles",))
@@ -141,12 +143,8 @@ def cmd_style(args) -> int:
     from yingshe.style.pipeline import BUILTIN_INITS, run
     from yingshe.style.recipe import StyleRecipe
 
-    masks = []
-    for m in args.mask:
-        idx, sep, path = m.partition(":")
-        if not sep or not idx.strip().isdigit():
-            raise BadInput(f"--mask {m!r}: expected INDEX:FILE, e.g. 0:sky.png")
-        masks.append((int(idx), path))
+    indices, paths = indexed_sources(args.mask, "--mask", required=True)
+    masks = list(zip(indices or (), paths))
     recipe = recipe_from_args(StyleRecipe, args, mask_styles=tuple(i for i, _ in masks))
     if args.save_every < 0:
         raise BadInput("--save-every must be 0 (off) or a positive number of iterations")
@@ -156,6 +154,7 @@ def cmd_style(args) -> int:
     outs = output_paths(contents, args.style, args.output)
     for out in outs:  # fail now, not after minutes of work
         check_output_path(out)
+    outs = [out if out == "-" else free_output(out, args.overwrite) for out in outs]
 
     # Load everything first, so a bad file fails before any minutes are spent.
     content_srcs = [sources.load(c, what="content image") for c in contents]

@@ -64,6 +64,9 @@ class InputSpec:
     sketch: bool = False
     #: the drawing is a mask: white strokes on black (white marks where the mapping acts)
     mask: bool = False
+    #: each source may be written INDEX:SOURCE; the indices fill this recipe field (a tuple of ints),
+    #: e.g. ``--mask 1:sky.png`` sets ``mask_styles`` (which style paints where)
+    index_field: str = ""
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ MAPPING = register(Mapping(
         InputSpec("style", "image", "painting(s) whose style to take (builtin:NAME for the shipped ones); several "
                   "blend; not needed with a trained --model", multiple=True, required=False),
         InputSpec("mask", "image", "region masks: white where the assigned style paints", multiple=True,
-                  required=False),
+                  required=False, index_field="mask_styles"),
     ),
     outputs=("image", "video"),
     webcam="content",  # one pass of the network per frame: the studio streams a webcam through it

@@ -24,7 +24,7 @@ MAPPING = register(Mapping(
         InputSpec("style", "image", "painting(s) whose style to take; several blend", multiple=True),
         InputSpec("init", "image", "starting image, when --init is a file", required=False),
         InputSpec("mask", "image", "region masks: white where the assigned style applies", multiple=True,
-                  required=False),
+                  required=False, index_field="mask_styles"),
     ),
     rank=0,  # the flagship of pictures from photos
     examples=(
