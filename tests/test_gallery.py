@@ -70,3 +70,13 @@ def test_cli_check_exit_codes(tmp_path, yingshe_home):
     assert r.returncode == 1 and json.loads(r.stdout)["missing"] == [1]
     assert run_cli("gallery", "check", "--repair").returncode == 0
     assert run_cli("gallery", "show", "99").returncode == 2
+
+
+def test_search_words_are_literal_not_wildcards(tmp_path):
+    with Gallery(tmp_path / "g.sqlite3") as g:
+        for name in ("a_b.png", "axb.png", "100%.png"):
+            g.add(_record(), tmp_path / name, _write(tmp_path / name))
+        assert [str(r.path).split("/")[-1] for r in g.search("a_b")] == ["a_b.png"]  # _ is not "any one character"
+        assert [str(r.path).split("/")[-1] for r in g.search("%")] == ["100%.png"]  # % is not "anything"
+        assert len(g.search("png")) == 3
+        assert g.page(text="a_b")[1] == 1

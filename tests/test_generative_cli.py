@@ -53,6 +53,9 @@ def test_cli_train_sample_recreate_walk_encode_eval(tmp_path):
     enc = tmp_path / "enc.png"
     p = run_cli("encode", run, next((data).glob("*.png")), "-o", enc)
     assert p.returncode == 0, p.stderr
+    p = run_cli("recreate", enc, "-o", tmp_path / "enc2.png")  # the source picture's record is kept too
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "enc2.png").read_bytes() == enc.read_bytes()
     mix = tmp_path / "mix.png"
     p = run_cli("sample", run, "--z-from", enc, "--z-from", out, "--z-weights", "1,-1", "-o", mix)
     assert p.returncode == 2  # a 4-image grid holds no single latent: one-line refusal

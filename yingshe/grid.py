@@ -1,5 +1,5 @@
 """``grid``: any picture-making mapping over two of its parameters, as one labelled picture (an
-X/Y plot, as AUTOMATIC1111's web UI has): ``yingshe grid julia --x c_re=-0.8,-0.4,0 --y
+X/Y plot, as AUTOMATIC1111's web UI has): ``yingshe grid --mapping julia --x c_re=-0.8,-0.4,0 --y
 density=1,2``.
 
 The grid is itself an artwork: its recipe names the mapping, its base recipe and the two
@@ -23,8 +23,8 @@ from yingshe.core.registry import Example, InputSpec, Mapping, get, register
 MAX_CELLS = 64
 
 EXAMPLES = """\
-yingshe grid julia --x c_re=-0.8,-0.4,0.28 --y density=1,2.5 -o julia-grid.png
-yingshe grid style --content photo.jpg --style starry.jpg --x style_weight=1e4,1e5,1e6 --y size=256,384
+yingshe grid --mapping julia --x c_re=-0.8,-0.4,0.28 --y density=1,2.5 -o julia-grid.png
+yingshe grid --mapping style --content photo.jpg --style starry.jpg --x style_weight=1e4,1e5,1e6 --y size=256,384
 yingshe info julia-grid.png        (the summary lists each cell's full recipe)"""
 
 

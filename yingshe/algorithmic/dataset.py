@@ -89,6 +89,10 @@ def build(out_dir: str | os.PathLike, generators: list[str], n: int, size: int, 
         raise BadInput("--n must be at least 1")
     if not 16 <= size <= 1024:
         raise BadInput("--size must be between 16 and 1024 for datasets")
+    if seed < 0:
+        raise BadInput("--seed must be 0 or more")
+    if workers is not None and not 1 <= workers <= 256:
+        raise BadInput("--workers must be between 1 and 256")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BadInput(f"-o {str(out)!r} is a file, not a folder")

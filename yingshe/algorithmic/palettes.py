@@ -162,6 +162,8 @@ def extract(img, k: int = 6, *, seed: int = 0) -> np.ndarray:
     order = np.argsort(-counts, kind="stable")
     bg, rest = centres[order[0]], centres[order[1:]]
     rest = rest[np.argsort(srgb_to_oklab(rest)[:, 0], kind="stable")]
+    if not len(rest):  # a one-pixel picture: its one colour, twice (a palette has two or more)
+        rest = bg[None]
     return np.vstack([bg[None], rest]).astype(np.float32)
 
 

@@ -50,6 +50,13 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401
         self.exit(2, f"yingshe: error: {message} (see `{self.prog} --help`)\n")
 
+    def parse_known_args(self, args=None, namespace=None):
+        ns, extra = super().parse_known_args(args, namespace)
+        for name in ("output", "out"):  # `-o ''` would quietly mean the current or the gallery folder
+            if getattr(ns, name, None) == "":
+                self.error("-o is empty; give a file or folder name")
+        return ns, extra
+
 
 def build_parser(mappings: bool = True) -> argparse.ArgumentParser:
     """The whole command line. ``mappings``: add a command for each registered mapping that has
@@ -123,6 +130,12 @@ def _call(args) -> int:
     except MemoryError:
         print("yingshe: error: out of memory (try a smaller --size)", file=sys.stderr)
         return 1
+    except OSError as e:  # the system said no: a folder that cannot be written, a file where a folder must be
+        import errno
+
+        where = f": {e.filename}" if e.filename else ""
+        print(f"yingshe: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1 if e.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT) else 2
 
 
 def _commands(parser: argparse.ArgumentParser) -> set[str]:

@@ -119,7 +119,7 @@ def cmd_art(args) -> int:
 def render(mapping, opts) -> int:
     from pathlib import Path
 
-    from yingshe.cli.options import free_output, recipe_from_args
+    from yingshe.cli.options import free_output, output_in_folder, recipe_from_args, wrote
     from yingshe.core.artwork import unique_path
     from yingshe.core.writers import WRITERS
     from yingshe.core.paths import gallery_dir
@@ -140,7 +140,10 @@ def render(mapping, opts) -> int:
     base.update(parse_sets(opts.set))
     recipe = recipe_from_args(mapping.recipe, opts, base=base)
     out = opts.output
-    ext = Path(out).suffix.lower() if out and out != "-" else ".png"
+    folder = output_in_folder(out)  # -o out/: a name of its own inside
+    if folder is not None:
+        out = None
+    ext = Path(out).suffix.lower() if out and out != "-" else (".gif" if opts.animate else ".png")
     if ext == "":
         ext = ".png"
     if opts.animate is None and ext in (".gif", ".mp4"):
@@ -171,9 +174,9 @@ def render(mapping, opts) -> int:
             raise BadInput(f"-o {out}: cannot write {ext!r}; use .png, .jpg, .webp or .svg (.gif or .mp4 with --animate)")
         job_mapping, job_recipe = mapping, recipe
     if out is None:
-        out = str(unique_path(gallery_dir() / f"{mapping.name}-{recipe.seed}{ext}"))
+        out = str(unique_path((folder or gallery_dir()) / f"{mapping.name}-{recipe.seed}{ext}"))
     elif out != "-":
-        out = str(free_output(out, opts.overwrite))
+        out = str(free_output(out, opts.overwrite, ext=ext))
     progress = Progress() if opts.quiet else TqdmProgress()
     art = job_mapping.run(job_recipe, {}, progress)
     path = art.save(out, gallery=not opts.no_gallery and out != "-")
@@ -182,7 +185,7 @@ def render(mapping, opts) -> int:
                           "recipe": job_recipe.to_dict()}, indent=2),
               file=sys.stderr if out == "-" else sys.stdout)
     elif out != "-":
-        print(f"wrote {path} ({art.seconds:.2f} s)", file=sys.stderr)
+        print(wrote(path, f"{art.seconds:.2f} s"), file=sys.stderr)
     return 0
 
 

@@ -96,18 +96,43 @@ def add_overwrite_option(parser) -> None:
                         help="replace -o FILE if it exists [default: keep it and write FILE-1.ext, FILE-2.ext ...]")
 
 
-def free_output(output: str | Path, overwrite: bool = False) -> Path:
-    """Where ``-o FILE`` is written: FILE itself when it is free (or ``--overwrite``), else the
-    first free ``FILE-1.ext``, ``FILE-2.ext`` ..., said on stderr. Outputs never overwrite
-    earlier work unless asked: re-running a command with other settings keeps both results."""
+def free_output(output: str | Path, overwrite: bool = False, ext: str = "") -> Path:
+    """Where ``-o FILE`` is written: FILE (with ``ext`` added when it has no extension, as the
+    writer will) when it is free or ``--overwrite`` is given, else the first free ``FILE-1.ext``,
+    ``FILE-2.ext`` ... (a file whose .json sidecar exists counts as taken). Outputs never overwrite
+    earlier work unless asked: re-running a command with other settings keeps both results.
+    :func:`wrote` tells the user when the name was changed."""
     from yingshe.core.artwork import unique_path
 
     out = Path(output)
-    if overwrite or not out.exists() or out.is_dir():
+    if ext and not out.suffix:
+        out = out.with_suffix(ext)
+    if overwrite or out.is_dir():
         return out
     new = unique_path(out)
-    print(f"yingshe: {output} exists, so this is written to {new} (--overwrite replaces it)", file=sys.stderr)
+    if new != out:  # what stood in the way: the file, or a .json of that name
+        _RENAMED[new] = out if out.exists() else out.with_name(out.name + ".json")
     return new
+
+
+_RENAMED: dict[Path, Path] = {}  # written → asked for, by free_output
+
+
+def wrote(path: str | Path, detail: str = "") -> str:
+    """The line that says where an artwork went: ``wrote a-1.png (a.png exists; ...)``."""
+    asked = _RENAMED.get(Path(path))
+    note = f"; {asked} exists, kept: --overwrite replaces it" if asked else ""
+    inside = f"{detail}{note}".lstrip("; ")
+    return f"wrote {path}" + (f" ({inside})" if inside else "")
+
+
+def output_in_folder(output: str | None) -> Path | None:
+    """The folder ``-o`` names when it ends with / or is an existing folder, else None."""
+    import os
+
+    if output and output != "-" and (output.endswith(("/", os.sep)) or Path(output).is_dir()):
+        return Path(output)
+    return None
 
 
 def indexed_sources(items: list[str], flag: str, *, required: bool = False) -> tuple[tuple[int, ...] | None, list[str]]:

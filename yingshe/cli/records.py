@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from yingshe.cli.options import add_overwrite_option, free_output
+from yingshe.cli.options import add_overwrite_option, free_output, output_in_folder, wrote
 
 RECREATE_EPILOG = """\
 examples:
@@ -107,11 +107,17 @@ def cmd_recreate(args) -> int:
         raise BadInput(f"--threads must be between 1 and 1024; got {args.threads}")
     with Gallery.open() as g:  # an artwork made here is ours: its paths may be read
         trusted = g.find(sha256_file(args.file)) is not None
-    out = args.output if args.output == "-" else free_output(args.output, args.overwrite)
     art = recreate(record, progress=Progress() if args.quiet else TqdmProgress(), device=args.device,
                    threads=args.threads, allow_changed_inputs=args.allow_changed_inputs, trusted=trusted,
                    artwork_path=args.file, supplied=supplied, deep=args.deep)
+    folder = output_in_folder(args.output)  # -o again/: the artwork's own name inside
+    if folder is not None:
+        from yingshe.core.artwork import unique_path
+
+        out = unique_path(folder / Path(args.file).with_suffix(art.default_ext()).name)
+    else:
+        out = args.output if args.output == "-" else free_output(args.output, args.overwrite, ext=art.default_ext())
     path = art.save(out, gallery=not args.no_gallery and out != "-")
     if args.output != "-":
-        print(f"wrote {path}", file=sys.stderr)
+        print(wrote(path), file=sys.stderr)
     return 0

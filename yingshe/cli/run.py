@@ -173,7 +173,7 @@ def cmd_mapping(args) -> int:
 
 def run_mapping(m, parser, opts) -> int:
     from yingshe.cli.art import parse_sets
-    from yingshe.cli.options import indexed_sources, recipe_from_args
+    from yingshe.cli.options import indexed_sources, recipe_from_args, wrote
     from yingshe.core import sources
     from yingshe.core.progress import Progress, TqdmProgress
 
@@ -208,7 +208,7 @@ def run_mapping(m, parser, opts) -> int:
     firsts: list = [None]
     if first is not None:
         given = getattr(opts, first.name) or []
-        items = given if first.kind == "text" else sources.expand_folders(given, first.kind)
+        items = _text_files(given) if first.kind == "text" else sources.expand_folders(given, first.kind)
         if first.multiple:
             firsts = [[sources.load(g, what=first.name, kind=first.kind, size_hint=size_hint,
                                     max_seconds=opts.max_seconds) for g in items]]
@@ -233,13 +233,29 @@ def run_mapping(m, parser, opts) -> int:
                    "interrupted": art.interrupted, "recipe": recipe.to_dict(), "summary": art.summary}
         summaries.append(summary)
         if out != "-" and not opts.json:
-            print(f"wrote {path} ({art.seconds:.2f} s){note}", file=sys.stderr)
+            print(wrote(path, f"{art.seconds:.2f} s") + note, file=sys.stderr)
         if art.interrupted:
             break
     if opts.json:
         print(json.dumps(summaries if len(summaries) > 1 else summaries[0], indent=2, ensure_ascii=False,
                          default=str), file=sys.stderr if opts.output == "-" else sys.stdout)
     return 130 if summaries and summaries[-1]["interrupted"] else 0
+
+
+def _text_files(given: list[str]) -> list[str]:
+    """Text inputs on the command line: words are the text, an existing file (or @FILE) is read,
+    and a folder gives each of its .txt/.md files (a batch). Only here, where the user typed
+    the path: a text inside a record is never taken for a path."""
+    from yingshe.core import sources
+
+    out = []
+    for g in given:
+        p = Path(g)
+        if not g.strip() or g.startswith("@") or "\n" in g or len(g) > 4096 or not (p.is_file() or p.is_dir()):
+            out.append(g)
+        else:
+            out += ["@" + f for f in sources.expand_folders([g], "text")]
+    return out
 
 
 def _recipe_base(path: str, m) -> dict:
@@ -276,13 +292,21 @@ def output_paths(m, recipe, firsts: list[str | None], output: str | None, *, ove
         name = Path(src).stem if not (":" in src[:12] or src.startswith("<")) else src.split("?")[0].split(":")[-1]
         return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40] + f"--{m.name}"
 
+    def ext_for(src: str | None) -> str:  # a mapping that paints pictures and videos: a video stays a video
+        from yingshe.core.video import VIDEO_EXTS
+
+        if src and "video" in m.outputs and m.outputs[0] != "video" and Path(src).suffix.lower() in VIDEO_EXTS:
+            return DEFAULT_EXT["video"]
+        return ext
+
     if output is None or output.endswith(("/", os.sep)) or Path(output).is_dir() or len(firsts) > 1:
         folder = many_outputs_folder(output, len(firsts), "inputs")
         chosen: list = []
         for src in firsts:
-            path = unique_path(folder / f"{stem(src)}{ext}")
+            e = ext_for(src)
+            path = unique_path(folder / f"{stem(src)}{e}")
             while path in chosen:
-                path = unique_path(path.with_name(path.stem + "-x" + ext))
+                path = unique_path(path.with_name(path.stem + "-x" + e))
             chosen.append(path)
         return chosen
     out = Path(output)
@@ -296,4 +320,4 @@ def output_paths(m, recipe, firsts: list[str | None], output: str | None, *, ove
         parent = parent.parent
     if not os.access(parent, os.W_OK):
         raise BadInput(f"-o {output!r}: cannot write in {str(parent)!r}")
-    return [free_output(out, overwrite)]
+    return [free_output(out, overwrite, ext=ext)]

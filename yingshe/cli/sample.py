@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from yingshe.cli.options import add_overwrite_option, free_output
+from yingshe.cli.options import add_overwrite_option, free_output, output_in_folder, wrote
 from yingshe.core.errors import BadInput
 
 MODEL_HELP = "run folder (yingshe train ... -o RUN), model file, or shipped model: art-gan-32, art-vae-32"
@@ -96,6 +96,11 @@ def _z_from_artwork(path: str, model) -> "object":
     z = r.get("z") or (rec.get("summary") or {}).get("z")
     if rec.get("mapping") != "latent-sample" or not z:
         raise BadInput(f"{path!r} records no latent (make it with encode, project or sample --n 1)")
+    import math
+
+    if not isinstance(z, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                          and math.isfinite(v) for v in z):
+        raise BadInput(f"{path!r}: its recorded latent is not a list of numbers (a damaged or hand-made record)")
     if len(z) != model.z_dim:
         raise BadInput(f"{path!r} holds {len(z)} latent values; this model's latent has {model.z_dim} "
                        "(one image, made with the same model)")
@@ -106,9 +111,10 @@ def _out_path(args, stem: str) -> Path:
     from yingshe.core.artwork import unique_path
     from yingshe.core.paths import gallery_dir
 
-    if args.output:
-        return free_output(args.output, args.overwrite)
-    return unique_path(gallery_dir() / f"{stem}.png")
+    folder = output_in_folder(args.output)
+    if args.output and folder is None:
+        return free_output(args.output, args.overwrite, ext=".png")
+    return unique_path((folder or gallery_dir()) / f"{stem}.png")
 
 
 def _stem(spec: str) -> str:
@@ -125,7 +131,7 @@ def _finish(art, args, out: Path, extra: dict | None = None) -> int:
         summary["recipe"].pop("z", None)
         print(json.dumps(summary, indent=2))
     else:
-        print(f"wrote {path}", file=sys.stderr)
+        print(wrote(path), file=sys.stderr)
     return 0
 
 
@@ -216,5 +222,5 @@ def cmd_interpolate(args) -> int:
     if args.json:
         print(json.dumps({"output": str(path), "frames": len(art.frames), "mapping": "latent-walk"}))
     else:
-        print(f"wrote {path} ({len(art.frames)} frames; `yingshe info` shows its recipe)", file=sys.stderr)
+        print(wrote(path, f"{len(art.frames)} frames; `yingshe info` shows its recipe"), file=sys.stderr)
     return 0

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from yingshe.cli.options import (add_overwrite_option, add_recipe_options, add_runtime_options, free_output,
-                                 indexed_sources, many_outputs_folder, recipe_from_args)
+                                 indexed_sources, many_outputs_folder, recipe_from_args, wrote)
 from yingshe.core.errors import BadInput
 
 DESCRIPTION = """\
@@ -154,7 +154,7 @@ def cmd_style(args) -> int:
     outs = output_paths(contents, args.style, args.output)
     for out in outs:  # fail now, not after minutes of work
         check_output_path(out)
-    outs = [out if out == "-" else free_output(out, args.overwrite) for out in outs]
+    outs = [out if out == "-" else free_output(out, args.overwrite, ext=".png") for out in outs]
 
     # Load everything first, so a bad file fails before any minutes are spent.
     content_srcs = [sources.load(c, what="content image") for c in contents]
@@ -186,7 +186,7 @@ def cmd_style(args) -> int:
                    "interrupted": art.interrupted, "recipe": recipe.to_dict()}
         summaries.append(summary)
         if out != "-" and not args.json:
-            print(f"wrote {path}{note}", file=sys.stderr)
+            print(wrote(path) + note, file=sys.stderr)
         if art.interrupted:
             break
     if args.json:

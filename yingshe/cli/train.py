@@ -129,6 +129,8 @@ def cmd_eval(args) -> int:
         print(json.dumps(res, indent=2))
     else:
         note = f" ({res['metric']} is not comparable with published FID)" if args.features == "vgg19" else ""
+        if res["skipped"]:  # said, not silent: the real set is smaller than the folder
+            note += f"; {len(res['skipped'])} unreadable file(s) skipped, e.g. {res['skipped'][0]}"
         print(f"{res['metric']} {res['fid']:.4g}   KID {res['kid'] * 1000:.4g} ± {res['kid_std'] * 1000:.2g} (×10³)   "
               f"{res['samples']} generated vs {res['real_images']} real images at {res['size']} px{note}")
     return 0

@@ -185,13 +185,18 @@ def _torch_version() -> str | None:
 
 
 def unique_path(path: str | os.PathLike) -> Path:
-    """``path`` if free, else ``stem-1.ext``, ``stem-2.ext``... (so batch runs never overwrite)."""
+    """``path`` if free, else ``stem-1.ext``, ``stem-2.ext``... (so batch runs never overwrite);
+    a name whose ``.json`` sidecar exists is not free either."""
     path = Path(path)
-    if not path.exists():
+
+    def taken(p: Path) -> bool:  # a sidecar of the same name belongs to someone: keep it too
+        return p.exists() or p.with_name(p.name + ".json").exists()
+
+    if not taken(path):
         return path
     i = 1
     while True:
         candidate = path.with_name(f"{path.stem}-{i}{path.suffix}")
-        if not candidate.exists():
+        if not taken(candidate):
             return candidate
         i += 1

@@ -184,9 +184,8 @@ class Gallery:
     def search(self, text: str, *, mapping: str | None = None, kind: str | None = None,
                limit: int = 50) -> list[Row]:
         """Artworks whose path, mapping, recipe or inputs contain ``text`` (case-insensitive)."""
-        like = f"%{text}%"
-        sql = (f"SELECT {self._COLS} FROM artworks WHERE (path LIKE ? OR mapping LIKE ? OR recipe LIKE ?"
-               " OR inputs LIKE ?)")
+        like = f"%{_like_escape(text)}%"
+        sql = (f"SELECT {self._COLS} FROM artworks WHERE ({_TEXT_MATCH})")
         args: list = [like, like, like, like]
         where, more = self._where(mapping, kind)
         if where:
@@ -203,15 +202,15 @@ class Gallery:
         where, args = self._where(mapping, kind)
         conds = [where] if where else []
         if text:
-            like = f"%{text}%"
-            conds.append("(path LIKE ? OR mapping LIKE ? OR recipe LIKE ? OR inputs LIKE ?)")
+            like = f"%{_like_escape(text)}%"
+            conds.append(f"({_TEXT_MATCH})")
             args += [like] * 4
         if after:
             conds.append("created >= ?")
             args.append(after)
         if under:
-            conds.append("path LIKE ?")
-            args.append(under.rstrip("/") + "/%")
+            conds.append("path LIKE ? ESCAPE '\\'")
+            args.append(_like_escape(under.rstrip("/")) + "/%")
         sql_where = (" WHERE " + " AND ".join(conds)) if conds else ""
         total = self.con.execute("SELECT COUNT(*) FROM artworks" + sql_where, args).fetchone()[0]
         rows = self._rows(f"SELECT {self._COLS} FROM artworks{sql_where} ORDER BY id DESC LIMIT ? OFFSET ?",
@@ -263,3 +262,11 @@ class Gallery:
                 self.con.execute("ROLLBACK")
                 raise
         return {"rows": self.count(), "missing": missing, "changed": changed, "repaired": repair}
+
+
+# the words a person searches for are matched as they are: % and _ are not wildcards
+_TEXT_MATCH = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in ("path", "mapping", "recipe", "inputs"))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -141,8 +141,13 @@ def atomic_write(path: str | os.PathLike, write) -> Path:
     An interrupt or crash leaves either the old file or the new one, never half of one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except FileExistsError as e:  # a file stands where a folder of the path must be
+        raise NotADirectoryError(e.errno, "cannot make a folder where a file is", e.filename) from None
+    except OSError as e:  # say the file asked for, not the temporary one beside it
+        raise type(e)(e.errno, f"cannot write {path}: {e.strerror}") from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs should be like any file
         with os.fdopen(fd, "wb") as f:

@@ -107,6 +107,10 @@ def recreate(record: dict, *, progress: Progress | None = None, device: str | No
             if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
                 options = {k: v for k, v in options.items() if k in params}
             art = mapping.run(recipe, inputs, progress or Progress(), **options)
+    recorded = record.get("summary") if isinstance(record.get("summary"), dict) else {}
+    for key in mapping.recorded_facts:  # how the recipe was found: facts of the record, not of this run
+        if key in recorded and key not in art.summary:
+            art.summary[key] = recorded[key]
     if not allow_changed_inputs:
         _check_same(record, art)
     return art
@@ -216,15 +220,21 @@ def _check_same(record: dict, art: Artwork) -> None:
         for i, item in enumerate(items):
             sha = now[i].get("sha256") if i < len(now) else None
             if sha != item["sha256"]:
-                raise BadInput(f"{name} input {item['source']!r} has changed since the artwork was made (sha256 "
-                               "differs); supply the original with --input/--search, or pass --allow-changed-inputs")
+                used = now[i].get("source") if i < len(now) else None
+                what = (f"{name} input {item['source']!r} has changed since the artwork was made" if used in
+                        (None, item["source"]) else f"{name} input {used!r} is not the one the artwork was made "
+                        f"with ({item['source']!r})")
+                raise BadInput(f"{what} (sha256 differs); supply the original with --input/--search, or pass "
+                               "--allow-changed-inputs")
     # Weights are resolved inside the mapping, so compare their fingerprints afterwards: a
     # retrained model must not pass for the one the artwork was made with.
     for name, rec in (record.get("weights") or {}).items():
         now = (art.weights.get(name) or {}).get("sha256")
         if rec.get("sha256") and now != rec["sha256"]:
-            raise BadInput(f"{name} weights {rec.get('source', '')!r} have changed since the artwork was made "
-                           "(sha256 differs); pass --allow-changed-inputs to use them anyway")
+            # name what this run loaded (the record's own path is only a label: it is never read)
+            used = (art.weights.get(name) or {}).get("source") or "?"
+            raise BadInput(f"{name} weights {used!r} differ from those the artwork was made with (recorded as "
+                           f"{rec.get('source', '')!r}; sha256 differs); pass --allow-changed-inputs to use them anyway")
 
 
 def _recorded_device(record: dict) -> str:

@@ -119,6 +119,9 @@ class Mapping:
     examples: tuple[Example, ...] = ()
     #: inputs that depend on the recipe (``grid`` takes those of the mapping it sweeps)
     dynamic_inputs: Callable[[dict], tuple[InputSpec, ...]] | None = None
+    #: summary keys that tell how the recipe was found, not what a run computes (``encode``'s
+    #: source picture for a latent): ``recreate`` copies them from the record, so the file is the same
+    recorded_facts: tuple[str, ...] = ()
 
     def input_specs(self, recipe: dict | None = None) -> tuple[InputSpec, ...]:
         if self.dynamic_inputs is not None and recipe is not None:

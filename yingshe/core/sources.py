@@ -373,6 +373,8 @@ def expand_folders(items: list[str], kind: str) -> list[str]:
     wanted = tuple(e for k in kind.split("|") for e in exts.get(k, ()))
     out = []
     for item in items:
+        if not str(item).strip():
+            raise BadInput("an input is an empty name; give a file, a folder or a source")
         p = Path(item)
         if p.is_dir():
             found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted

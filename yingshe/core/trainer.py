@@ -92,6 +92,10 @@ class TrainConfig:
 
     def check(self) -> None:
         """Validate; subclasses call ``super().check()`` and raise BadInput naming the option."""
+        for f in fields(self):  # no count, size or seed of any trainer is negative (0 often means "auto")
+            v = getattr(self, f.name)
+            if isinstance(v, int) and not isinstance(v, bool) and v < 0:
+                raise BadInput(f"--{f.name.replace('_', '-')} must be 0 or more; got {v}")
         for name in ("batch", "ckpt_every", "log_every"):
             if getattr(self, name) < 1:
                 raise BadInput(f"--{name.replace('_', '-')} must be at least 1")

@@ -158,9 +158,14 @@ def load_diffusers(spec: str) -> Loaded:
     offline = local or bool(os.environ.get("YINGSHE_OFFLINE") or os.environ.get("HF_HUB_OFFLINE"))
 
     def from_pretrained(local_only: bool):
-        return AutoPipelineForText2Image.from_pretrained(str(folder) if local else spec, use_safetensors=True,
-                                                         local_files_only=local_only, safety_checker=None,
-                                                         requires_safety_checker=False)
+        import warnings
+
+        with warnings.catch_warnings():  # the hub's deprecation notices are not the user's business
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            return AutoPipelineForText2Image.from_pretrained(str(folder) if local else spec, use_safetensors=True,
+                                                             local_files_only=local_only, safety_checker=None,
+                                                             requires_safety_checker=False)
 
     try:
         try:  # the hub's cache first: no network call for a model already downloaded

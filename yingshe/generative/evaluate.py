@@ -125,10 +125,15 @@ def kid(a: np.ndarray, b: np.ndarray, subsets: int = 50, subset_size: int = 100,
     return float(np.mean(vals)), float(np.std(vals))
 
 
-def real_images(data_dir: str, size: int, limit: int | None = None, seed: int = 0) -> torch.Tensor:
+def real_images(data_dir: str, size: int, limit: int | None = None, seed: int = 0,
+                skipped: list | None = None) -> torch.Tensor:
+    """(N, 3, size, size) in 0..1 of the pictures in ``data_dir``; unreadable files are skipped
+    and, when ``skipped`` is given, listed in it."""
     from yingshe.generative.data import load_folder
 
     ds = load_folder(data_dir, size, labels=False)
+    if skipped is not None:
+        skipped += ds.skipped
     x = ds.images
     if limit and x.shape[0] > limit:
         x = x[torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))[:limit]]
@@ -141,7 +146,8 @@ def evaluate(model, data_dir: str, n: int = 1000, features: str = "vgg19", seed:
     from yingshe.generative.sample import class_labels, decode, latents
 
     ext = extractor(features, device, features_weights)
-    real = real_images(data_dir, model.size, limit=max(n, 2), seed=seed)
+    skipped: list[str] = []
+    real = real_images(data_dir, model.size, limit=max(n, 2), seed=seed, skipped=skipped)
     if real.shape[0] < 2:
         raise BadInput(f"--data {data_dir!r}: need at least 2 readable images")
     dev = next(model.net.parameters()).device
@@ -150,5 +156,5 @@ def evaluate(model, data_dir: str, n: int = 1000, features: str = "vgg19", seed:
     fr, ff = ext(real), ext(fake)
     k, ks = kid(fr, ff)
     return {"metric": LABELS[features], "features": ext.VERSION, "fid": fid(fr, ff), "kid": k, "kid_std": ks,
-            "samples": int(ff.shape[0]), "real_images": int(fr.shape[0]), "size": model.size,
+            "samples": int(ff.shape[0]), "real_images": int(fr.shape[0]), "skipped": skipped, "size": model.size,
             "model": model.source, "model_sha256": model.sha256, "features_sha256": ext.weights.sha256}

@@ -79,6 +79,8 @@ MAPPING = register(Mapping(
     run=run,
     cli=False,  # `yingshe sample`
     rank=0,
+    # encode and project find the latent from a picture; the recipe holds the latent itself
+    recorded_facts=("encoded_from", "projected_from", "projection_loss", "projection_steps"),
     examples=(Example("Sixteen pictures from the shipped GAN", {"n": 16, "truncation": 1.0}),
               Example("The VAE's dreams", {"model": "art-vae-32", "n": 16})),
 ))

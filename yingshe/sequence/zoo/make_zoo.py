@@ -17,11 +17,15 @@ import torch
 
 def prepare_validation(meta: dict):
     """(score, save, data, evaluation) of a poem run for :func:`yingshe.sequence.lm_zoo.export_run`."""
+    from yingshe.sequence.corpus import load_corpus
     from yingshe.sequence.lm import save_lm
-    from yingshe.sequence.train_poem import PoemTrainConfig, evaluate_loss, prepare
+    from yingshe.sequence.tokenizer import CharTokenizer
+    from yingshe.sequence.train_poem import PoemTrainConfig, encode_docs, evaluate_loss
 
     cfg = PoemTrainConfig.from_dict(meta["train"])
-    *_, val_ids, _ = prepare(cfg)
+    # the run's validation split, read with the run's own tokenizer (a --init run's is its init's)
+    _, val_docs = load_corpus(cfg.data).split(cfg.val_fraction)
+    val_ids = encode_docs(CharTokenizer.from_meta(meta["tokenizer"]), val_docs)
     T = meta["gpt"]["block_size"]
 
     def score(lm):
