@@ -71,6 +71,9 @@ def test_bad_numbers_and_records_are_one_line_errors(tmp_path):
     Image.new("RGB", (8, 8)).save(bad, pnginfo=info)
     assert "latent" in _one_line_error(run_cli("sample", "art-vae-32", "--z-from", bad, "-o", tmp_path / "s.png",
                                                "--no-gallery", "-q"))
+    assert "--through" in _one_line_error(run_cli("interpolate", "art-vae-32", "--through", ",", "-o",
+                                                  tmp_path / "w.gif", "--no-gallery", "-q"))
+    assert not (tmp_path / "w.gif").exists()
 
 
 def test_odd_but_valid_inputs_work(tmp_path):

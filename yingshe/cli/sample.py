@@ -215,6 +215,8 @@ def cmd_interpolate(args) -> int:
     if args.through:
         m = _load(args)
         zs = [_z_from_artwork(a.strip(), m) for a in args.through.split(",") if a.strip()]
+        if len(zs) < 2:
+            raise BadInput("--through takes two or more artworks, comma-separated: --through a.png,b.png")
         values["z"] = [round(float(v), 7) for z in zs for v in z.flatten()]
     recipe = WALK.recipe.from_dict(values)
     art = WALK.run(recipe, {}, Progress() if args.quiet else TqdmProgress(), device=args.device, threads=args.threads)
