@@ -71,6 +71,14 @@ def test_bad_numbers_and_records_are_one_line_errors(tmp_path):
     Image.new("RGB", (8, 8)).save(bad, pnginfo=info)
     assert "latent" in _one_line_error(run_cli("sample", "art-vae-32", "--z-from", bad, "-o", tmp_path / "s.png",
                                                "--no-gallery", "-q"))
+    enc = tmp_path / "enc.png"  # a VAE's latent, given to the GAN (both have 64 values)
+    assert run_cli("encode", "art-vae-32", pics / "0.png", "-o", enc, "--no-gallery", "-q").returncode == 0
+    assert "VAE's latent" in _one_line_error(run_cli("sample", "art-gan-32", "--z-from", enc, "-o",
+                                                     tmp_path / "g.png", "--no-gallery", "-q"))
+    (tmp_path / "empty.pth").write_bytes(b"")
+    assert "empty" in _one_line_error(run_cli("style", pics / "0.png", "--style", pics / "1.png", "--vgg-weights",
+                                              tmp_path / "empty.pth", "--size", "32", "-o", tmp_path / "st.png",
+                                              "--no-gallery", "-q"))
     assert "--through" in _one_line_error(run_cli("interpolate", "art-vae-32", "--through", ",", "-o",
                                                   tmp_path / "w.gif", "--no-gallery", "-q"))
     assert not (tmp_path / "w.gif").exists()

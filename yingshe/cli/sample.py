@@ -101,6 +101,9 @@ def _z_from_artwork(path: str, model) -> "object":
     if not isinstance(z, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                           and math.isfinite(v) for v in z):
         raise BadInput(f"{path!r}: its recorded latent is not a list of numbers (a damaged or hand-made record)")
+    kind = (rec.get("summary") or {}).get("kind")
+    if kind in ("gan", "vae") and kind != model.kind:  # a VAE's latent means nothing to a GAN of the same width
+        raise BadInput(f"{path!r} holds a {kind.upper()}'s latent; this model is a {model.kind.upper()}")
     if len(z) != model.z_dim:
         raise BadInput(f"{path!r} holds {len(z)} latent values; this model's latent has {model.z_dim} "
                        "(one image, made with the same model)")

@@ -15,6 +15,7 @@ tensor), ``pool4`` the pooling after block 4.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -179,6 +180,8 @@ def load_vgg19(weights_spec: str = "vgg19-caffe", *, last_layer: str = "relu5_1"
     from yingshe.core.errors import WeightsError
 
     resolved = zoo.resolve(weights_spec)
+    if os.path.isfile(resolved.path) and os.path.getsize(resolved.path) == 0:
+        raise WeightsError(f"{resolved.source!r} is an empty file, not VGG19 weights")
     key = (str(resolved.path), resolved.sha256, last_layer, pooling, str(device or "cpu"))
     if key not in _CACHE:
         try:
