@@ -45,6 +45,7 @@ def test_unwritable_outputs_are_one_line_errors(tmp_path):
     a.write_bytes(b"not a folder")
     art = ("art", "truchet", "--size", "32", "--no-gallery", "-q")
     assert "empty" in _one_line_error(run_cli(*art, "-o", ""))
+    assert "keep one" in _one_line_error(run_cli(*art, "--size", "32", "--set", "size=abc", "-o", tmp_path / "s.png"))
     assert "empty" in _one_line_error(run_cli("train", "gan", tmp_path, "-o", ""))
     assert "folder" in _one_line_error(run_cli(*art, "-o", a / "x.png"))
     assert a.read_bytes() == b"not a folder"

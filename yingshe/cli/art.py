@@ -74,13 +74,18 @@ def _generator_parser(mapping):
     return p
 
 
-def parse_sets(items: list[str]) -> dict:
+def parse_sets(items: list[str], opts=None) -> dict:
+    """``--set KEY=VALUE`` items as a dict; with the parsed ``opts``, a key that its own option
+    also gives (``--size 32 --set size=64``) is an error rather than one of them ignored."""
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise BadInput(f"--set {item!r}: expected KEY=VALUE, e.g. --set zoom=100")
-        out[key.strip().replace("-", "_")] = value
+        key = key.strip().replace("-", "_")
+        if opts is not None and getattr(opts, f"r_{key}", None) is not None:
+            raise BadInput(f"--{key.replace('_', '-')} and --set {key}=... both give {key}; keep one")
+        out[key] = value
     return out
 
 
@@ -137,7 +142,7 @@ def render(mapping, opts) -> int:
             if rec["mapping"] != "animation" or rec["recipe"].get("generator") != mapping.name:
                 raise
             base = records.parse_json(rec["recipe"].get("base", "{}"), what="the animation's base recipe")
-    base.update(parse_sets(opts.set))
+    base.update(parse_sets(opts.set, opts))
     recipe = recipe_from_args(mapping.recipe, opts, base=base)
     out = opts.output
     folder = output_in_folder(out)  # -o out/: a name of its own inside

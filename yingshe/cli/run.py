@@ -182,7 +182,7 @@ def run_mapping(m, parser, opts) -> int:
     if opts.max_seconds is not None and not opts.max_seconds > 0:
         raise BadInput("--max-seconds must be above 0")
     base = _recipe_base(opts.recipe, m) if opts.recipe else {}
-    base.update(parse_sets(opts.set))
+    base.update(parse_sets(opts.set, opts))
     for s in parser._ys_specs:  # --mask 1:sky.png: the index goes into the recipe (e.g. mask_styles)
         if s.index_field and s is not parser._ys_first:
             flag = f"--{s.name.replace('_', '-')}"
