@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from yingshe.core.errors import BadInput
@@ -121,16 +120,14 @@ _RENAMED: dict[Path, Path] = {}  # written → asked for, by free_output
 def wrote(path: str | Path, detail: str = "") -> str:
     """The line that says where an artwork went: ``wrote a-1.png (a.png exists; ...)``."""
     asked = _RENAMED.get(Path(path))
-    note = f"; {asked} exists, kept: --overwrite replaces it" if asked else ""
-    inside = f"{detail}{note}".lstrip("; ")
+    note = f"{asked} exists, kept: --overwrite replaces it" if asked else ""
+    inside = "; ".join(x for x in (detail, note) if x)
     return f"wrote {path}" + (f" ({inside})" if inside else "")
 
 
 def output_in_folder(output: str | None) -> Path | None:
-    """The folder ``-o`` names when it ends with / or is an existing folder, else None."""
-    import os
-
-    if output and output != "-" and (output.endswith(("/", os.sep)) or Path(output).is_dir()):
+    """The folder ``-o`` names when it ends with / (or \\) or is an existing folder, else None."""
+    if output and output != "-" and (output.endswith(("/", "\\")) or Path(output).is_dir()):
         return Path(output)
     return None
 

@@ -276,7 +276,7 @@ def output_paths(m, recipe, firsts: list[str | None], output: str | None, *, ove
     """Where each result goes; checked now (format, folder), not after minutes of work."""
     import os
 
-    from yingshe.cli.options import free_output, many_outputs_folder
+    from yingshe.cli.options import free_output, many_outputs_folder, output_in_folder
     from yingshe.core.artwork import unique_path
     from yingshe.core.writers import DEFAULT_EXT, writer_for
 
@@ -299,7 +299,7 @@ def output_paths(m, recipe, firsts: list[str | None], output: str | None, *, ove
             return DEFAULT_EXT["video"]
         return ext
 
-    if output is None or output.endswith(("/", os.sep)) or Path(output).is_dir() or len(firsts) > 1:
+    if output is None or output_in_folder(output) is not None or len(firsts) > 1:
         folder = many_outputs_folder(output, len(firsts), "inputs")
         chosen: list = []
         for src in firsts:

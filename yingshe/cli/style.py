@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from yingshe.cli.options import (add_overwrite_option, add_recipe_options, add_runtime_options, free_output,
-                                 indexed_sources, many_outputs_folder, recipe_from_args, wrote)
+                                 indexed_sources, many_outputs_folder, output_in_folder, recipe_from_args, wrote)
 from yingshe.core.errors import BadInput
 
 DESCRIPTION = """\
@@ -105,7 +105,7 @@ def output_paths(contents: list[str], styles: list[str], output: str | None) -> 
         if len(contents) != 1:
             raise BadInput("-o - writes one PNG to stdout; give a single content image")
         return ["-"]
-    if output is None or output.endswith(("/", "\\")) or Path(output).is_dir() or len(contents) > 1:
+    if output is None or output_in_folder(output) is not None or len(contents) > 1:
         folder = many_outputs_folder(output, len(contents), "content images")
         chosen: list[Path | str] = []
         for c in contents:

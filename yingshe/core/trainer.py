@@ -99,9 +99,6 @@ class TrainConfig:
         for name in ("batch", "ckpt_every", "log_every"):
             if getattr(self, name) < 1:
                 raise BadInput(f"--{name.replace('_', '-')} must be at least 1")
-        for name in ("max_steps", "sample_every", "eval_every"):
-            if getattr(self, name) < 0:
-                raise BadInput(f"--{name.replace('_', '-')} must be 0 or more")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise BadInput("--lr must be a positive number")
         if not (self.max_minutes >= 0 and math.isfinite(self.max_minutes)):

@@ -70,6 +70,8 @@ class LMTrainer(Trainer):
     sample_every_max: ClassVar[int] = 1000
     #: the forward passes' precision (a subclass may set a torch.autocast in load_data)
     autocast = contextlib.nullcontext()
+    #: weights to start from (``--init``), set by a subclass's ``load_data``
+    init_state: dict | None = None
 
     def load_data(self) -> None:
         """Read the data: set ``self.tok`` (its ``len`` is the vocabulary), ``self.extra`` (what
@@ -88,7 +90,7 @@ class LMTrainer(Trainer):
         self.gpt_cfg = GPTConfig(vocab_size=len(self.tok), block_size=cfg.block_size, n_layer=cfg.n_layer,
                                  n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout, bias=False)
         self.model = GPT(self.gpt_cfg).to(self.device)
-        if getattr(self, "init_state", None) is not None:  # --init: fine-tune a trained model
+        if self.init_state is not None:  # --init: fine-tune a trained model
             self.model.load_state_dict(self.init_state)
             self.init_state = None
         self.opt = self.model.configure_optimizers(cfg.weight_decay, cfg.lr, (0.9, cfg.beta2), self.device.type)
