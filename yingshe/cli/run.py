@@ -114,9 +114,11 @@ def mapping_parser(m, argv: list[str] | None = None):
                        help=f"{s.help} ({s.kind}{'; repeat for several' if s.multiple else ''}"
                             + (f"; INDEX:SOURCE sets its --{s.index_field.replace('_', '-')} entry, "
                                f"e.g. --{s.name} 1:sky.png" if s.index_field else "") + ")")
+    still = ("; a picture extension (.png, .jpg ...) writes a single still frame"
+             if "video" in m.outputs and "image" not in m.outputs else "")
     p.add_argument("-o", "--output", default=None, metavar="OUT",
-                   help="output file (its extension picks the format), a folder (ends with /), or - for stdout "
-                        "[default: the gallery folder]")
+                   help=f"output file (its extension picks the format{still}), a folder (ends with /), or - for "
+                        "stdout [default: the gallery folder]")
     add_overwrite_option(p)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set any recipe field (repeatable)")
     p.add_argument("--recipe", default=None, metavar="FILE",

@@ -105,7 +105,7 @@ def run(recipe: Music2PaintRecipe, inputs: dict, progress: Progress | None = Non
     art = Artwork(mapping=recipe.mapping, recipe=recipe, frames=frames, fps=recipe.fps, audio=clip,
                   inputs={"song": [song.record]}, weights=painter.weights, device=painter.device,
                   threads=threads, seconds=time.perf_counter() - t0, interrupted=interrupted,
-                  summary=feats.summary() | {"rendered_frames": len(frames), "resumed_from": done})
+                  summary=feats.summary() | painter.summary | {"rendered_frames": len(frames), "resumed_from": done})
     art.image = frames[len(frames) // 2] if len(frames) else None
     if not interrupted:
         art.cleanups.append(lambda: shutil.rmtree(store.folder, ignore_errors=True))
@@ -120,6 +120,7 @@ class _Fractal:
     batch = 8
     weights: dict = {}
     device = "cpu"
+    summary: dict = {}
 
     def __init__(self, recipe: Music2PaintRecipe, feats, size: int):
         from yingshe.core import registry
@@ -170,7 +171,7 @@ class _Latent:
         import torch
 
         from yingshe.core.device import resolve_device, set_threads
-        from yingshe.generative.sample import latents, load_model
+        from yingshe.generative.sample import latents, lively_classes, load_model
 
         set_threads(threads)
         name = "art-gan-32" if recipe.visual == "art-gan" else "art-vae-32"
@@ -199,8 +200,13 @@ class _Latent:
         z += (feats.pulse * recipe.pulse)[:, None] * 0.8 * direction.numpy()[None, :]
         self.z = torch.from_numpy(z)
         self.classes = None
+        self.summary: dict = {}
         if self.m.classes:
-            self.classes = torch.from_numpy((feats.key * 7 % len(self.m.classes)).astype(np.int64))
+            # the key picks the class (a fifth apart: 7 steps), among the classes that move
+            live = np.asarray(lively_classes(self.m), dtype=np.int64)
+            self.classes = torch.from_numpy(live[feats.key * 7 % len(live)])
+            skipped = [name for c, name in enumerate(self.m.classes) if c not in set(live.tolist())]
+            self.summary = {"classes_skipped": skipped} if skipped else {}
 
     def frames(self, idx: np.ndarray) -> list:
         import torch
