@@ -28,6 +28,8 @@ class LMTrainConfig(TrainConfig):
 
     #: the option that says how much validation data an evaluation reads (0 or more)
     eval_option: ClassVar[str] = ""
+    #: the least --block-size (a subclass where 0 means "choose one for me" sets 0)
+    min_block_size: ClassVar[int] = 1
 
     batch: int = option(32, "windows of --block-size tokens per step per process")
     lr: float = option(1e-3, "peak learning rate (linear warm-up, then cosine decay to --min-lr)")
@@ -45,8 +47,9 @@ class LMTrainConfig(TrainConfig):
     def check(self) -> None:
         super().check()
         for name in ("n_layer", "n_head", "n_embd", "block_size"):
-            if getattr(self, name) < 1:
-                raise BadInput(f"--{name.replace('_', '-')} must be at least 1")
+            least = self.min_block_size if name == "block_size" else 1
+            if getattr(self, name) < least:
+                raise BadInput(f"--{name.replace('_', '-')} must be at least {least}")
         if self.n_embd % self.n_head:
             raise BadInput(f"--n-embd ({self.n_embd}) must be divisible by --n-head ({self.n_head})")
         if not 0 <= self.dropout < 1:

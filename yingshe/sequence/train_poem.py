@@ -23,21 +23,27 @@ from yingshe.core.trainer import TrainCommand, option
 from yingshe.sequence.lm_train import LMTrainConfig, LMTrainer
 
 
+#: the context of a new model when --block-size is 0 (a fine-tuned one keeps its model's)
+NEW_BLOCK = 128
+
+
 @dataclass
 class PoemTrainConfig(LMTrainConfig):
     kind: ClassVar[str] = "poem"
     data_help: ClassVar[str] = "tang, english, or a .txt/.json(.gz) file of poems"
     eval_option: ClassVar[str] = "eval_tokens"
+    min_block_size: ClassVar[int] = 0  # 0: chosen in load_data (NEW_BLOCK, or --init's)
 
-    block_size: int = option(128, "context length in tokens (characters)")
+    block_size: int = option(0, f"context length in tokens (characters); 0: {NEW_BLOCK} for a new model, the "
+                                "model's own with --init (a larger value extends its context)")
     min_count: int = option(2, "keep characters seen at least this often (others become <unk>)")
     val_fraction: float = option(0.02, "share of the documents held out for validation")
     eval_tokens: int = option(32768, "validation tokens read at each evaluation (0: all)", changeable=True)
     precision: str = option("auto", "auto: bfloat16 autocast on CUDA, float32 elsewhere",
                             choices=("auto", "fp32", "bf16"), changeable=True)
     init: str = option("", "start from this trained poem model (shipped name, run folder or model file) and "
-                           "fine-tune it on DATA: its vocabulary and shape replace --n-layer, --n-head, --n-embd, "
-                           "--block-size and --min-count", metavar="MODEL")
+                           "fine-tune it on DATA: its vocabulary and shape replace --n-layer, --n-head, --n-embd "
+                           "and --min-count; --block-size may only grow its context", metavar="MODEL")
 
     def check(self) -> None:
         super().check()
@@ -119,7 +125,11 @@ def load_init(cfg: PoemTrainConfig, device):
     except (BadInput, WeightsError) as e:
         raise BadInput(f"--init {cfg.init}: {e}") from None
     g = init.model.config
-    cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.block_size = g.n_layer, g.n_head, g.n_embd, g.block_size
+    if 0 < cfg.block_size < g.block_size:
+        raise BadInput(f"--block-size {cfg.block_size} is shorter than the context of --init {cfg.init} "
+                       f"({g.block_size}); leave it out, or give a larger one to extend the context")
+    cfg.n_layer, cfg.n_head, cfg.n_embd = g.n_layer, g.n_head, g.n_embd
+    cfg.block_size = max(cfg.block_size, g.block_size)
     return init
 
 
@@ -132,11 +142,16 @@ class PoemTrainer(LMTrainer):
     def load_data(self) -> None:
         import torch
 
+        from yingshe.nets.transformer import extend_context
+
         cfg = self.cfg
         init = load_init(cfg, self.device) if cfg.init else None  # before the data: a wrong --init fails at once
+        cfg.block_size = cfg.block_size or NEW_BLOCK  # written back: config.json and --resume see the real size
         self.corpus, self.tok, self.train_ids, self.val_ids, self.extra = prepare(cfg, init)
-        if init is not None:
-            self.init_state = init.model.state_dict()  # LMTrainer.setup loads it into the new network
+        if init is not None:  # LMTrainer.setup loads it into the new network
+            self.init_state = extend_context(init.model.state_dict(), cfg.block_size)
+            if cfg.block_size > init.model.config.block_size:
+                self.extra["init"]["block_size"] = init.model.config.block_size
         prec = cfg.precision if cfg.precision != "auto" else ("bf16" if self.device.type == "cuda" else "fp32")
         if prec == "bf16":
             self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16)
@@ -227,6 +242,7 @@ examples:
   yingshe train poem my_poems.json -o runs/mine --max-minutes 30
   yingshe train poem tang -o runs/tang --resume --max-steps 12000   (continue, and train longer)
   yingshe train poem my_sonnets.txt -o runs/ft --init english-verse --lr 3e-4 --max-steps 1000   (fine-tune)
+  yingshe train poem english -o runs/long --init english-verse --block-size 1024 --batch 4   (read further back)
   torchrun --nproc_per_node=4 -m yingshe train poem tang -o runs/big --n-layer 8 --n-embd 512 --batch 64
 then: yingshe poem --model runs/tang/model.safetensors --form qiyan-jueju"""
 
