@@ -316,10 +316,12 @@ def test_fine_tune_with_init_keeps_the_vocabulary_and_starts_from_the_weights(tm
     la, lb = (evaluate_loss(m.model, val, 64, 4, "cpu") for m in (a, b))
     assert abs(la - lb) < 1e-5
     # a longer --block-size extends a's context: its 64 positions kept, the new ones repeat its second half
+    # (on a's own corpus, with no --val-fraction: a's split, so a's validation poems stay unseen)
     long = tmp_path / "long"
     assert run_train_command(POEM_COMMAND, parser.parse_args(
-        [str(small), "-o", str(long), *base, "--init", str(tmp_path / "a"), "--block-size", "96", "--max-steps", "1",
-         "--eval-every", "1", "--lr", "1e-9", "--min-lr", "1e-9", "--warmup", "0", "--dropout", "0"])) == 0
+        [str(data), "-o", str(long), *[a for a in base if a not in ("--val-fraction", "0.1")], "--init",
+         str(tmp_path / "a"), "--block-size", "96", "--max-steps", "1", "--eval-every", "1", "--lr", "1e-9",
+         "--min-lr", "1e-9", "--warmup", "0", "--dropout", "0"])) == 0
     c = load_lm(str(long))
     wpe_a, wpe_c = sa["transformer.wpe.weight"], c.model.state_dict()["transformer.wpe.weight"]
     assert c.model.config.block_size == 96 and wpe_c.shape == (96, 32) and c.meta["init"]["block_size"] == 64
@@ -327,6 +329,8 @@ def test_fine_tune_with_init_keeps_the_vocabulary_and_starts_from_the_weights(tm
     assert abs(evaluate_loss(c.model, val, 64, 4, "cpu") - la) < 1e-5  # the first 64 positions: a's model
     assert len(c.model.generate(torch.zeros(1, 1, dtype=torch.long), 95)[0]) == 96  # the whole new context is usable
     assert json.loads((long / "config.json").read_text())["train"]["block_size"] == 96
+    assert json.loads((long / "config.json").read_text())["train"]["val_fraction"] == 0.1
+    assert json.loads((ft / "config.json").read_text())["train"]["val_fraction"] == 0.1  # given
     with pytest.raises(BadInput, match="shorter than the context"):
         run_train_command(POEM_COMMAND, parser.parse_args([str(small), "-o", str(tmp_path / "x"), *base,
                                                            "--init", str(tmp_path / "a"), "--block-size", "32"]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,6 +26,8 @@ from yingshe.sequence.lm_train import LMTrainConfig, LMTrainer
 
 #: the context of a new model when --block-size is 0 (a fine-tuned one keeps its model's)
 NEW_BLOCK = 128
+#: the validation share when --val-fraction is 0 (a fine-tuned one on its model's corpus keeps its model's)
+NEW_VAL_FRACTION = 0.02
 
 
 @dataclass
@@ -37,7 +40,8 @@ class PoemTrainConfig(LMTrainConfig):
     block_size: int = option(0, f"context length in tokens (characters); 0: {NEW_BLOCK} for a new model, the "
                                 "model's own with --init (a larger value extends its context)")
     min_count: int = option(2, "keep characters seen at least this often (others become <unk>)")
-    val_fraction: float = option(0.02, "share of the documents held out for validation")
+    val_fraction: float = option(0.0, f"share of the documents held out for validation; 0: {NEW_VAL_FRACTION}, or "
+                                      "--init's own when it was trained on the same corpus")
     eval_tokens: int = option(32768, "validation tokens read at each evaluation (0: all)", changeable=True)
     precision: str = option("auto", "auto: bfloat16 autocast on CUDA, float32 elsewhere",
                             choices=("auto", "fp32", "bf16"), changeable=True)
@@ -49,7 +53,7 @@ class PoemTrainConfig(LMTrainConfig):
         super().check()
         if self.min_count < 1:
             raise BadInput("--min-count must be at least 1")
-        if not 0 < self.val_fraction < 0.5:
+        if not 0 <= self.val_fraction < 0.5:
             raise BadInput("--val-fraction must be between 0 and 0.5")
 
 
@@ -133,6 +137,22 @@ def load_init(cfg: PoemTrainConfig, device):
     return init
 
 
+def choose_val_fraction(cfg: PoemTrainConfig, init) -> None:
+    """Set ``cfg.val_fraction`` when it is 0: NEW_VAL_FRACTION, or --init's own when the init was
+    trained on the same corpus. The split goes by a hash of each poem, so a smaller share would
+    hold out only some of the init's validation poems and train on the rest: its validation
+    loss and the new one would no longer compare. Given explicitly that small, it is allowed,
+    with a note."""
+    was = (init.meta.get("train") or {}) if init is not None else {}
+    same = bool(was.get("val_fraction")) and was.get("data") == cfg.data
+    if not cfg.val_fraction:
+        cfg.val_fraction = float(was["val_fraction"]) if same else NEW_VAL_FRACTION
+    elif same and cfg.val_fraction < float(was["val_fraction"]):
+        print(f"yingshe: note: --init {cfg.init} held out {float(was['val_fraction']):g} of {cfg.data!r} for validation; "
+              f"with --val-fraction {cfg.val_fraction:g} some of those poems are trained on, and the two validation "
+              "losses do not compare (leave --val-fraction out to keep its split)", file=sys.stderr)
+
+
 class PoemTrainer(LMTrainer):
     label = "poem"
     default_steps = 6000
@@ -147,6 +167,7 @@ class PoemTrainer(LMTrainer):
         cfg = self.cfg
         init = load_init(cfg, self.device) if cfg.init else None  # before the data: a wrong --init fails at once
         cfg.block_size = cfg.block_size or NEW_BLOCK  # written back: config.json and --resume see the real size
+        choose_val_fraction(cfg, init)
         self.corpus, self.tok, self.train_ids, self.val_ids, self.extra = prepare(cfg, init)
         if init is not None:  # LMTrainer.setup loads it into the new network
             self.init_state = extend_context(init.model.state_dict(), cfg.block_size)
