@@ -12,6 +12,9 @@
    AdamW, the same model, batch, data and threads), interleaved trials, medians.
 5. Sampling throughput: tokens per second of unconstrained ``generate`` and of the constrained
    poem writer (all candidates counted).
+6. Sonnet coherence (with form): does a sonnet hold one thought? How much more alike its own
+   quatrains and couplet are (MiniLM sentence embeddings) than parts of two different sonnets,
+   next to the same number for Shakespeare's sonnets (see :func:`coherence`).
 
     python bench/poem.py                       # everything, both shipped models
     python bench/poem.py --only bpc,form --n 20 --models tang-poem
@@ -40,13 +43,15 @@ from yingshe.sequence.train_poem import PoemTrainConfig, encode_docs, evaluate_l
 FORMS = {"zh": ["wuyan-jueju", "qiyan-jueju", "wuyan-lushi", "qiyan-lushi"], "en": ["quatrain", "sonnet"]}
 
 
-def rebuild_split(lm):
-    """(train docs, val docs, train ids, val ids) exactly as the model's training run had them."""
+def rebuild_split(lm, val_fraction: float = 0.0):
+    """(train docs, val docs, train ids, val ids) exactly as the model's training run had them
+    (or with another ``val_fraction``: the split is by a hash of each poem, so a smaller share
+    holds out a subset of a larger one's validation poems, unseen by both models)."""
     from yingshe.sequence.corpus import load_corpus
 
     cfg = PoemTrainConfig.from_dict(lm.meta["train"])
     corpus = load_corpus(cfg.data)
-    train_docs, val_docs = corpus.split(cfg.val_fraction)
+    train_docs, val_docs = corpus.split(val_fraction or cfg.val_fraction)
     tok = lm.tokenizer
     return train_docs, val_docs, encode_docs(tok, train_docs), encode_docs(tok, val_docs), cfg
 
@@ -255,6 +260,32 @@ def bench_sampling(lm, form: str, threads: int, candidates: int = 8, n: int = 5)
 
 # --------------------------------------------------------------------------- main
 
+def sonnet_parts(lines: list[str]) -> list[str]:
+    """A 14-line sonnet's three quatrains and its couplet, each as one text."""
+    return [" ".join(x.strip() for x in lines[a:b]) for a, b in ((0, 4), (4, 8), (8, 12), (12, 14))]
+
+
+def coherence(sonnets: list[list[str]]) -> dict:
+    """Does a sonnet hold one thought? A proxy: each sonnet's four parts (three quatrains and the
+    couplet) are embedded with MiniLM (the sentence encoder our text→image models read prompts
+    with); ``within`` is the mean cosine between two parts of one sonnet, ``across`` between parts
+    of two different sonnets of the same set. ``within - across`` is what a sonnet's parts share
+    beyond the set's common words and manner: 0 for parts thrown together at random."""
+    from yingshe.diffusion.text import load_minilm
+
+    sonnets = [s for s in sonnets if len(s) == 14]
+    n = len(sonnets)
+    e = load_minilm().sentence([p for s in sonnets for p in sonnet_parts(s)]).view(n, 4, -1)  # (n, 4, 384)
+    sim = torch.einsum("ipd,jqd->ijpq", e, e)  # (n, n, 4, 4): every part against every part
+    off = ~torch.eye(4, dtype=torch.bool)
+    within = float(sim[torch.arange(n), torch.arange(n)][:, off].mean())
+    other = ~torch.eye(n, dtype=torch.bool)
+    across = float(sim[other].mean())
+    per = sim[torch.arange(n), torch.arange(n)][:, off].mean(1) - (sim.sum((1, 2, 3)) - sim[torch.arange(n), torch.arange(n)].sum((1, 2))) / (16 * (n - 1))
+    return {"sonnets": n, "within": within, "across": across, "coherence": within - across,
+            "coherence_sem": float(per.std() / math.sqrt(n))}
+
+
 def form_stats(name: str, form: str, poems: list[dict], train_docs, language: str) -> dict:
     mem = memorisation(poems, train_docs, language)
     f = {"n": len(poems), "form_exact": sum(p["check"]["form"] for p in poems) / len(poems),
@@ -266,6 +297,15 @@ def form_stats(name: str, form: str, poems: list[dict], train_docs, language: st
     print(f"{name} {form:12s} n={len(poems)}  form {f['form_exact']:.0%}  rhyme {f['rhyme_correct']:.0%}  copied "
           f"lines {mem['copied_share']:.1%} ({mem['copied_lines']}/{mem['lines']})  longest copied span "
           f"{mem['longest_span']} chars {mem['longest_span_text']!r}", flush=True)
+    if form == "sonnet":
+        from yingshe.sequence.corpus import load_corpus
+
+        real = [d.body.splitlines() for d in load_corpus("english").docs if d.tag == "<sonnet>"]
+        f["coherence"], f["coherence_real"] = coherence([p["lines"] for p in poems]), coherence(real)
+        c, r = f["coherence"], f["coherence_real"]
+        print(f"{name} sonnet coherence (MiniLM, parts of one sonnet minus parts of two): {c['coherence']:.3f} "
+              f"± {c['coherence_sem']:.3f}   Shakespeare's {r['sonnets']} sonnets: {r['coherence']:.3f} "
+              f"± {r['coherence_sem']:.3f}", flush=True)
     return f
 
 
@@ -311,6 +351,9 @@ def main() -> int:
     ap.add_argument("--forms", default="", help="comma list of forms (default: all of each model's language)")
     ap.add_argument("--seeds", default="", help="A:B, the seeds of this run's poems (default 0:N); for parallel "
                                                 "runs whose JSON files --merge combines")
+    ap.add_argument("--val-fraction", type=float, default=0.0,
+                    help="score bits/char on this split for every model (default: each model's own); compare two "
+                         "models on the smaller of their shares, which neither was trained on")
     ap.add_argument("--candidates", type=int, default=8)
     ap.add_argument("--steps", type=int, default=25, help="training steps per throughput trial")
     ap.add_argument("--trials", type=int, default=3)
@@ -328,7 +371,7 @@ def main() -> int:
     for name in args.models.split(","):
         lm = load_lm(name, expect_kind="poem")
         r = results[name] = {"step": lm.meta.get("step"), "parameters": lm.model.num_params()}
-        split = rebuild_split(lm) if only & {"bpc", "train"} else None
+        split = rebuild_split(lm, args.val_fraction) if only & {"bpc", "train"} else None
         print(f"== {name} (step {r['step']}, {r['parameters'] / 1e6:.2f} M parameters)", flush=True)
         if "bpc" in only:
             r["bpc"] = bench_bpc(lm, split)
