@@ -277,13 +277,12 @@ def coherence(sonnets: list[list[str]]) -> dict:
     n = len(sonnets)
     e = load_minilm().sentence([p for s in sonnets for p in sonnet_parts(s)]).view(n, 4, -1)  # (n, 4, 384)
     sim = torch.einsum("ipd,jqd->ijpq", e, e)  # (n, n, 4, 4): every part against every part
-    off = ~torch.eye(4, dtype=torch.bool)
-    within = float(sim[torch.arange(n), torch.arange(n)][:, off].mean())
-    other = ~torch.eye(n, dtype=torch.bool)
-    across = float(sim[other].mean())
-    per = sim[torch.arange(n), torch.arange(n)][:, off].mean(1) - (sim.sum((1, 2, 3)) - sim[torch.arange(n), torch.arange(n)].sum((1, 2))) / (16 * (n - 1))
-    return {"sonnets": n, "within": within, "across": across, "coherence": within - across,
-            "coherence_sem": float(per.std() / math.sqrt(n))}
+    own = sim[torch.arange(n), torch.arange(n)]  # (n, 4, 4): each sonnet's parts against each other
+    within = own[:, ~torch.eye(4, dtype=torch.bool)].mean(1)  # (n,): its 12 pairs of two parts
+    across = (sim.sum((1, 2, 3)) - own.sum((1, 2))) / (16 * (n - 1))  # (n,): against the other sonnets
+    per = within - across  # every sonnet counts alike, so the means of these are the set's
+    return {"sonnets": n, "within": float(within.mean()), "across": float(across.mean()),
+            "coherence": float(per.mean()), "coherence_sem": float(per.std() / math.sqrt(n))}
 
 
 def form_stats(name: str, form: str, poems: list[dict], train_docs, language: str) -> dict:

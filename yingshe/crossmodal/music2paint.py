@@ -203,9 +203,9 @@ class _Latent:
         self.summary: dict = {}
         if self.m.classes:
             # the key picks the class (a fifth apart: 7 steps), among the classes that move
-            live = np.asarray(lively_classes(self.m), dtype=np.int64)
-            self.classes = torch.from_numpy(live[feats.key * 7 % len(live)])
-            skipped = [name for c, name in enumerate(self.m.classes) if c not in set(live.tolist())]
+            live = lively_classes(self.m)
+            self.classes = torch.from_numpy(np.asarray(live, dtype=np.int64)[feats.key * 7 % len(live)])
+            skipped = [name for c, name in enumerate(self.m.classes) if c not in live]
             self.summary = {"classes_skipped": skipped} if skipped else {}
 
     def frames(self, idx: np.ndarray) -> list:
